@@ -1,0 +1,1 @@
+"""Everything the sync agent and the portal must agree on, defined once."""

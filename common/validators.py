@@ -1,0 +1,100 @@
+"""Field validators both sides apply: VIN check digit, phone numbers, postcodes.
+
+Each raises :class:`FieldError` with a machine-readable code and a message a
+salesperson can act on; the message is a msgid with ``%(name)s`` parameters so
+each side can show it in the user's language.
+"""
+
+from __future__ import annotations
+
+import re
+
+from common.i18n import N_
+
+# ISO 3779 / GB 16735: letters transliterate to digits; I, O and Q are not used.
+_TRANSLITERATION = {
+    **{str(d): d for d in range(10)},
+    **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
+    **dict(zip("JKLMN", range(1, 6), strict=True)),
+    "P": 7,
+    "R": 9,
+    **dict(zip("STUVWXYZ", range(2, 10), strict=True)),
+}
+_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+_LANDLINE = re.compile(r"0\d{2,3}-?\d{7,8}")
+_POSTCODE = re.compile(r"\d{6}")
+
+
+class FieldError(ValueError):
+    """A value that fails validation, with a reason a person can act on."""
+
+    def __init__(self, code: str, message: str, **params: object) -> None:
+        self.code = code
+        self.message = message
+        self.params = params
+        super().__init__(message % params if params else message)
+
+    def render(self, gettext=lambda s: s) -> str:
+        """Return the message in the language of *gettext*."""
+        text = gettext(self.message)
+        return text % self.params if self.params else text
+
+
+def vin_check_digit(vin: str) -> str:
+    """Return the check digit (``0``-``9`` or ``X``) that position 9 of *vin* must hold."""
+    total = sum(_TRANSLITERATION[c] * w for c, w in zip(vin, _WEIGHTS, strict=True))
+    remainder = total % 11
+    return "X" if remainder == 10 else str(remainder)
+
+
+def validate_vin(value: str) -> str:
+    """Return the VIN normalised to upper case, or raise FieldError saying what is wrong."""
+    vin = value.strip().upper()
+    if len(vin) != 17:
+        raise FieldError(
+            "vin_length", N_("A VIN has 17 characters; this one has %(count)d."), count=len(vin)
+        )
+    for position, char in enumerate(vin, start=1):
+        if char not in _TRANSLITERATION:
+            raise FieldError(
+                "vin_character",
+                N_("Character %(position)d of the VIN, '%(char)s', is not allowed "
+                   "(VINs never use I, O or Q)."),
+                position=position,
+                char=char,
+            )
+    expected = vin_check_digit(vin)
+    if vin[8] != expected:
+        raise FieldError(
+            "vin_check_digit",
+            N_("The VIN's check digit (9th character) is '%(found)s' but should be "
+               "'%(expected)s': a character was probably mistyped."),
+            found=vin[8],
+            expected=expected,
+        )
+    return vin
+
+
+def validate_phone(value: str) -> str:
+    """Return a Chinese mobile or landline number without spaces or +86, or raise FieldError."""
+    phone = re.sub(r"[\s()]", "", value)
+    phone = re.sub(r"^(\+?86)(?=1)", "", phone)
+    if _MOBILE.fullmatch(phone) or _LANDLINE.fullmatch(phone):
+        return phone
+    raise FieldError(
+        "phone",
+        N_("'%(value)s' is not a phone number: use 11 digits for a mobile (13812345678) "
+           "or area code and number for a landline (021-12345678)."),
+        value=value,
+    )
+
+
+def validate_postcode(value: str) -> str:
+    """Return a six-digit Chinese postcode, or raise FieldError."""
+    postcode = value.strip()
+    if _POSTCODE.fullmatch(postcode):
+        return postcode
+    raise FieldError(
+        "postcode", N_("'%(value)s' is not a postcode: it has six digits."), value=value
+    )

@@ -1,0 +1,31 @@
+"""The dealer portal: a Flask application built by :func:`create_app`."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from portal import config, db, errors, i18n, navigation, security
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the portal: configuration, infrastructure, then one blueprint per feature."""
+    app = Flask(__name__)
+    app.config.update(config.from_environment())
+    if test_config:
+        app.config.update(test_config)
+    config.ensure_secret_key(app.config)
+
+    db.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    navigation.init_app(app)
+    _register_blueprints(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from portal import auth, dashboard
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(dashboard.bp)

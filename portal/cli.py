@@ -1,0 +1,74 @@
+"""`dealer-portal`: administration and serving commands."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup
+
+from common.enums import Role
+from portal import create_app, db, migrate
+from portal.services import users
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False,
+             add_version_option=False)
+def main() -> None:
+    """Dealer portal administration."""
+
+
+def database_url() -> str:
+    return current_app.config["DATABASE_URL"]
+
+
+@main.group("db")
+def db_group() -> None:
+    """Database schema commands."""
+
+
+@db_group.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Bring the database schema up to date (creates it on first run)."""
+    migrate.upgrade(database_url(), revision)
+    click.echo(f"database at {revision}")
+
+
+@db_group.command("revision")
+@click.option("-m", "--message", required=True)
+def db_revision(message: str) -> None:
+    """Autogenerate a migration from the models (for developers)."""
+    migrate.revision(database_url(), message)
+
+
+@main.command("create-user")
+@click.option("--username", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--dealer", "dealer_code", help="Dealer code, for dealer staff and managers.")
+@click.option("--region", "region_code", help="Region code, for region managers.")
+@click.option("--name", "display_name", default="")
+def create_user(username, password, role, dealer_code, region_code, display_name) -> None:
+    """Create a portal user."""
+    with db.system_session("cli") as session:
+        try:
+            user = users.create_user(
+                session=session, username=username, password=password, role=Role(role),
+                dealer_code=dealer_code, region_code=region_code,
+                display_name=display_name or username,
+            )
+        except users.UserError as error:
+            raise click.ClickException(str(error)) from error
+        session.commit()
+        click.echo(f"created {user.username} ({user.role})")
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--workers", default=2, show_default=True)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the portal with the production WSGI server (gunicorn)."""
+    from portal.server import run_gunicorn
+
+    run_gunicorn(host=host, port=port, workers=workers)

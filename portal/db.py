@@ -1,0 +1,59 @@
+"""Database engine and request-scoped sessions."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.pool import NullPool
+from sqlmodel import Session
+
+from portal.tenancy import Scope, set_scope
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30}, poolclass=NullPool, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["db_engine"] = make_engine(app.config["DATABASE_URL"])
+    app.teardown_appcontext(_close_session)
+
+
+def engine() -> Engine:
+    return current_app.extensions["db_engine"]
+
+
+def session() -> Session:
+    """Return this request's session, created on first use with the current user's scope."""
+    if "db_session" not in g:
+        from portal.auth import current_scope  # the scope depends on who is logged in
+
+        g.db_session = Session(engine(), expire_on_commit=False)
+        scope = current_scope()
+        if scope is not None:
+            set_scope(g.db_session, scope)
+    return g.db_session
+
+
+def system_session(label: str = "system") -> Session:
+    """A session that sees every dealer, for CLI commands and scheduled jobs."""
+    return set_scope(Session(engine(), expire_on_commit=False), Scope.everything(label))
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    db = g.pop("db_session", None)
+    if db is not None:
+        db.close()

@@ -1,0 +1,32 @@
+"""Error pages for people and JSON errors for the API, never leaking data."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from portal.tenancy import TenancyError
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(TenancyError, _tenancy_error)
+
+
+def _http_error(error: HTTPException):
+    if wants_json():
+        code = (error.name or "error").lower().replace(" ", "_")
+        return {"error": {"code": code, "message": error.description}}, error.code
+    return render_template("error.html", error=error), error.code
+
+
+def _tenancy_error(error: TenancyError):
+    """A scope violation is reported as 'not found' so nothing about the other dealer leaks."""
+    current_app.logger.error("tenancy violation on %s: %s", request.path, error)
+    if wants_json():
+        return {"error": {"code": "not_found", "message": "Not found"}}, 404
+    return render_template("error.html", error=None), 404

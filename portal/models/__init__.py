@@ -1,0 +1,37 @@
+"""All table models of the portal, one module per area, imported here for Alembic."""
+
+from portal.models.base import DealerScoped, utcnow
+from portal.models.core import Agent, AuditLog, Dealer, Enrollment, Region, User
+from portal.models.records import (
+    ChangeFeed,
+    Complaint,
+    Contact,
+    Lead,
+    RepairOrder,
+    RepairPart,
+    Sale,
+    Survey,
+    SyncReceipt,
+    SyncRejection,
+)
+
+__all__ = [
+    "Agent",
+    "AuditLog",
+    "ChangeFeed",
+    "Complaint",
+    "Contact",
+    "Dealer",
+    "DealerScoped",
+    "Enrollment",
+    "Lead",
+    "Region",
+    "RepairOrder",
+    "RepairPart",
+    "Sale",
+    "Survey",
+    "SyncReceipt",
+    "SyncRejection",
+    "User",
+    "utcnow",
+]

@@ -1,0 +1,34 @@
+"""Run the portal under gunicorn, the production WSGI server."""
+
+from __future__ import annotations
+
+from gunicorn.app.base import BaseApplication
+
+from portal import create_app
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, options: dict) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        return create_app()
+
+
+def run_gunicorn(*, host: str, port: int, workers: int, **extra) -> None:
+    """Serve until stopped; each worker builds its own app (the portal is stateless)."""
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": 4,
+        "timeout": 60,
+        "graceful_timeout": 10,
+        "accesslog": None,
+        **extra,
+    }
+    _Gunicorn(options).run()

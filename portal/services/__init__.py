@@ -1,0 +1,1 @@
+"""Business logic as plain functions taking a session; no Flask imports here."""
