@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
@@ -109,3 +111,11 @@ def describe_validation_error(error: ValidationError) -> tuple[str, str, str]:
     code = "invalid_kind" if first["type"] == "union_tag_invalid" else f"invalid_{first['type']}"
     message = f"{field}: {first['msg']}" if field else first["msg"]
     return code, message, field
+
+
+def checksum(pairs: Iterable[tuple[str, int]]) -> str:
+    """Order-independent digest of (record_id, version) pairs, for `dealer-agent verify`."""
+    digest = hashlib.sha256()
+    for record_id, version in sorted((str(r), int(v)) for r, v in pairs):
+        digest.update(f"{record_id}:{version}\n".encode())
+    return digest.hexdigest()

@@ -31,7 +31,9 @@ class LoginForm(FlaskForm):
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    user = db.session().get(User, int(user_id))
+    """Load the logged-in user; runs before any scope exists, so it uses a system session."""
+    with db.system_session("login") as session:
+        user = session.get(User, int(user_id))
     return user if user is not None and user.active else None
 
 
@@ -50,7 +52,7 @@ def current_scope() -> Scope | None:
     if "scope" in g:
         return g.scope
     if current_user.is_authenticated:
-        g.scope = scope_for(g.db_session, current_user)
+        g.scope = scope_for(db.session(), current_user)
         return g.scope
     return None
 
@@ -84,7 +86,8 @@ def login():
     """Show the login form and log the user in."""
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(db.session(), form.username.data, form.password.data)
+        with db.system_session("login") as login_session:
+            user = authenticate(login_session, form.username.data, form.password.data)
         if user is not None:
             locale = session.get("locale")
             session.clear()  # a fresh session on login: no fixation

@@ -29,7 +29,9 @@ class Dealer(SQLModel, table=True):
     city_en: str = Field(max_length=100)
 
 
-class User(SQLModel, table=True):
+class User(DealerScoped, SQLModel, table=True):
+    """A portal login; dealer users are scoped to their dealer, HQ and region users have none."""
+
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(max_length=80, unique=True)
     password_hash: str = Field(max_length=255)
