@@ -7,7 +7,7 @@ from flask import current_app
 from flask.cli import FlaskGroup
 
 from common.enums import Role
-from portal import create_app, db, migrate
+from portal import create_app, db, jobs, migrate
 from portal.services import users
 
 
@@ -61,6 +61,17 @@ def create_user(username, password, role, dealer_code, region_code, display_name
             raise click.ClickException(str(error)) from error
         session.commit()
         click.echo(f"created {user.username} ({user.role})")
+
+
+@main.command("run-job")
+@click.argument("name")
+@click.option("--force", is_flag=True, help="Run even if it ran recently.")
+def run_job(name: str, force: bool) -> None:
+    """Run one periodic job now (it still runs only once across processes)."""
+    if name not in jobs.registered():
+        raise click.ClickException(f"unknown job {name!r}; known: {', '.join(jobs.registered())}")
+    ran = jobs.run_once(db.engine(), name, force=force)
+    click.echo(f"{name}: {'done' if ran else 'skipped (running elsewhere or not due)'}")
 
 
 @main.command("serve")

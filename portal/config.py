@@ -20,7 +20,8 @@ def from_environment() -> dict:
         "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,
         "PAGE_SIZE": 25,
-        "RUN_JOBS": os.environ.get("DEALER_PORTAL_JOBS", "1") == "1",
+        # periodic jobs run inside served processes only (portal.server turns them on)
+        "RUN_JOBS": os.environ.get("DEALER_PORTAL_JOBS", "0") == "1",
     }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from gunicorn.app.base import BaseApplication
 
 from portal import create_app
@@ -17,7 +19,7 @@ class _Gunicorn(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        return create_app()
+        return create_app({"RUN_JOBS": os.environ.get("DEALER_PORTAL_JOBS", "1") == "1"})
 
 
 def run_gunicorn(*, host: str, port: int, workers: int, **extra) -> None:

@@ -1,7 +1,7 @@
 """All table models of the portal, one module per area, imported here for Alembic."""
 
 from portal.models.base import DealerScoped, utcnow
-from portal.models.core import Agent, AuditLog, Dealer, Enrollment, Region, User
+from portal.models.core import Agent, AuditLog, Dealer, Enrollment, JobLock, Region, User
 from portal.models.records import (
     ChangeFeed,
     Complaint,
@@ -24,6 +24,7 @@ __all__ = [
     "Dealer",
     "DealerScoped",
     "Enrollment",
+    "JobLock",
     "Lead",
     "Region",
     "RepairOrder",

@@ -104,3 +104,13 @@ class AuditLog(DealerScoped, SQLModel, table=True):
     action: str = Field(max_length=60)
     target: str = Field(default="", max_length=200)
     detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class JobLock(SQLModel, table=True):
+    """A lease per periodic job so it runs once across all portal processes."""
+
+    name: str = Field(max_length=60, primary_key=True)
+    owner: str = Field(default="", max_length=100)
+    lease_until: dt.datetime | None = timestamp(default=None)
+    last_run_at: dt.datetime | None = timestamp(default=None)
+    last_error: str = Field(default="", max_length=1000)
