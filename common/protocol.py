@@ -37,6 +37,9 @@ class ErrorCode(StrEnum):
     epoch_conflict = "epoch_conflict"
     too_large = "too_large"
     not_found = "not_found"
+    enrollment_invalid = "enrollment_invalid"
+    forbidden = "forbidden"
+    sequence_regressed = "sequence_regressed"
 
 
 class _Envelope(BaseModel):
@@ -108,7 +111,8 @@ def describe_validation_error(error: ValidationError) -> tuple[str, str, str]:
     cause = first.get("ctx", {}).get("error")
     if isinstance(cause, FieldError):
         return cause.code, str(cause), field
-    code = "invalid_kind" if first["type"] == "union_tag_invalid" else f"invalid_{first['type']}"
+    tag_error = first["type"] in {"union_tag_invalid", "union_tag_not_found"}
+    code = "invalid_kind" if tag_error else f"invalid_{first['type']}"
     message = f"{field}: {first['msg']}" if field else first["msg"]
     return code, message, field
 

@@ -8,6 +8,7 @@ each side can show it in the user's language.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from common.i18n import N_
 
@@ -21,9 +22,9 @@ _TRANSLITERATION = {
     **dict(zip("STUVWXYZ", range(2, 10), strict=True)),
 }
 _WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
-_MOBILE = re.compile(r"1[3-9]\d{9}")
-_LANDLINE = re.compile(r"0\d{2,3}-?\d{7,8}")
-_POSTCODE = re.compile(r"\d{6}")
+_MOBILE = re.compile(r"1[3-9]\d{9}", re.ASCII)
+_LANDLINE = re.compile(r"0\d{2,3}-?\d{7,8}", re.ASCII)
+_POSTCODE = re.compile(r"\d{6}", re.ASCII)
 
 
 class FieldError(ValueError):
@@ -41,6 +42,11 @@ class FieldError(ValueError):
         return text % self.params if self.params else text
 
 
+def _halfwidth(value: str) -> str:
+    """Turn full-width digits and letters, as Chinese input methods type them, into ASCII."""
+    return value if value.isascii() else unicodedata.normalize("NFKC", value)
+
+
 def vin_check_digit(vin: str) -> str:
     """Return the check digit (``0``-``9`` or ``X``) that position 9 of *vin* must hold."""
     total = sum(_TRANSLITERATION[c] * w for c, w in zip(vin, _WEIGHTS, strict=True))
@@ -50,7 +56,7 @@ def vin_check_digit(vin: str) -> str:
 
 def validate_vin(value: str) -> str:
     """Return the VIN normalised to upper case, or raise FieldError saying what is wrong."""
-    vin = value.strip().upper()
+    vin = _halfwidth(value).strip().upper()
     if len(vin) != 17:
         raise FieldError(
             "vin_length", N_("A VIN has 17 characters; this one has %(count)d."), count=len(vin)
@@ -77,10 +83,13 @@ def validate_vin(value: str) -> str:
 
 
 def validate_phone(value: str) -> str:
-    """Return a Chinese mobile or landline number without spaces or +86, or raise FieldError."""
-    phone = re.sub(r"[\s()]", "", value)
-    phone = re.sub(r"^(\+?86)(?=1)", "", phone)
-    if _MOBILE.fullmatch(phone) or _LANDLINE.fullmatch(phone):
+    """Return a Chinese mobile (digits only) or landline number without +86, or raise FieldError."""
+    phone = re.sub(r"[\s()]", "", _halfwidth(value))
+    phone = re.sub(r"^(\+|00)?86-?(?=1)", "", phone)
+    phone = re.sub(r"^(\+|00)86-?(?=[2-9])", "0", phone)  # +86 21 ... is the landline 021 ...
+    if _MOBILE.fullmatch(phone.replace("-", "")):
+        return phone.replace("-", "")  # 138-1234-5678 is written with dashes too
+    if _LANDLINE.fullmatch(phone):
         return phone
     raise FieldError(
         "phone",
@@ -92,7 +101,7 @@ def validate_phone(value: str) -> str:
 
 def validate_postcode(value: str) -> str:
     """Return a six-digit Chinese postcode, or raise FieldError."""
-    postcode = value.strip()
+    postcode = _halfwidth(value).strip()
     if _POSTCODE.fullmatch(postcode):
         return postcode
     raise FieldError(
