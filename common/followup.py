@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
+from zoneinfo import ZoneInfo
 
+from common import schemas
 from common.i18n import N_
+
+# Dates of contacts count in the dealers' time zone, on both sides, whatever the device clock says.
+BUSINESS_TZ = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)
@@ -21,6 +26,25 @@ class FollowUpRules:
 
 DEFAULT_RULES = FollowUpRules()
 TASK_LABELS = {"first_contact": N_("First contact after sale"), "periodic": N_("Periodic contact")}
+# environment variable of each rule, e.g. FOLLOWUP_FIRST_CONTACT_DAYS=14
+RULE_ENV = {f.name: f"FOLLOWUP_{f.name.upper()}" for f in fields(FollowUpRules)}
+
+
+def rules_from_env(env: Mapping[str, str], base: FollowUpRules = DEFAULT_RULES) -> FollowUpRules:
+    """Return *base* with every rule overridden by its ``FOLLOWUP_*`` variable in *env*.
+
+    Raises ValueError naming the variable when a value is not a whole number >= 0.
+    """
+    values = {}
+    for name, var in RULE_ENV.items():
+        raw = env.get(var)
+        if raw is None or raw == "":
+            continue
+        if not raw.strip().isdigit():
+            raise ValueError(f"{var} must be a whole number (days, or years for the lifecycle), "
+                             f"got {raw!r}")
+        values[name] = int(raw)
+    return FollowUpRules(**{**base.__dict__, **values})
 
 
 @dataclass(frozen=True)
@@ -36,6 +60,40 @@ class SaleFacts:
 class ContactFacts:
     customer_ref: str
     at: dt.date
+
+
+def local_date(at: dt.datetime) -> dt.date:
+    """The business-day date of a timestamp; a naive timestamp is taken as UTC."""
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=dt.UTC)
+    return at.astimezone(BUSINESS_TZ).date()
+
+
+def sale_facts(sale: schemas.Sale) -> SaleFacts:
+    """What the follow-up rules need of a wire sale record."""
+    return SaleFacts(str(sale.record_id), sale.vehicle.vin, sale.sale_date,
+                     sale.customer.name, sale.salesperson)
+
+
+def contact_facts(contact: schemas.Contact) -> ContactFacts:
+    """What the follow-up rules need of a wire contact record."""
+    return ContactFacts(contact.customer_ref, local_date(contact.at))
+
+
+def facts_from_wire(
+    records: Iterable[schemas.RecordHeader],
+) -> tuple[list[SaleFacts], list[ContactFacts]]:
+    """Split wire records into the sale and contact facts the rules use; other kinds are ignored.
+
+    The agent feeds its local records through this; the portal's adapter must give the same facts.
+    """
+    sales, contacts = [], []
+    for record in records:
+        if isinstance(record, schemas.Sale):
+            sales.append(sale_facts(record))
+        elif isinstance(record, schemas.Contact):
+            contacts.append(contact_facts(record))
+    return sales, contacts
 
 
 @dataclass(frozen=True)

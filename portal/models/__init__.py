@@ -2,6 +2,7 @@
 
 from portal.models.base import DealerScoped, utcnow
 from portal.models.core import Agent, AuditLog, Dealer, Enrollment, JobLock, Region, User
+from portal.models.crm import ComplaintEscalation, RecordCorrection, RecordNote
 from portal.models.records import (
     ChangeFeed,
     Complaint,
@@ -20,12 +21,15 @@ __all__ = [
     "AuditLog",
     "ChangeFeed",
     "Complaint",
+    "ComplaintEscalation",
     "Contact",
     "Dealer",
     "DealerScoped",
     "Enrollment",
     "JobLock",
     "Lead",
+    "RecordCorrection",
+    "RecordNote",
     "Region",
     "RepairOrder",
     "RepairPart",
