@@ -5,6 +5,11 @@ A session carries a :class:`Scope` in ``session.info["scope"]``. A listener adds
 :class:`~portal.models.base.DealerScoped` table, and a flush check refuses to
 write a row outside the scope. A session without a scope cannot touch those
 tables at all (fail closed), so a forgotten filter is an error, not a leak.
+
+One widening exists, for the end of the information islands (DESIGN §7): a read
+marked with :func:`service_history` may return repair orders (and their parts)
+done at *any* dealer, but only for VINs a dealer in scope sold or serviced. Every
+other table, and every write, stays filtered on ``dealer_id`` as above.
 """
 
 from __future__ import annotations
@@ -12,10 +17,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import event, or_
+from sqlalchemy import and_, column, event, exists, or_, select, union
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from portal.models.base import DealerScoped
+from portal.models.records import RepairOrder, RepairPart, Sale
+
+# execution option of reads that may see other dealers' repairs of vehicles known to the scope
+SERVICE_HISTORY = "tenancy_service_history"
+_HISTORY_MAPPERS = frozenset({RepairOrder, RepairPart})
 
 
 class TenancyError(RuntimeError):
@@ -60,11 +70,60 @@ def get_scope(session: Session) -> Scope:
 
 def _criteria(ids: tuple[int, ...]):
     def criterion(cls):
+        # SQLAlchemy 2.1 first calls this with the DealerScoped mixin itself, which has no
+        # dealer_id column, to analyse the closure; a bare column stands in for that call only.
+        dealer_id = cls.dealer_id if hasattr(cls, "dealer_id") else column("dealer_id")
         if cls.__tenancy_shared_rows__:
-            return or_(cls.dealer_id.in_(ids), cls.dealer_id.is_(None))
-        return cls.dealer_id.in_(ids)
+            return or_(dealer_id.in_(ids), dealer_id.is_(None))
+        return dealer_id.in_(ids)
 
     return criterion
+
+
+def service_history(statement):
+    """Mark a SELECT of RepairOrder/RepairPart as a service-history read.
+
+    Rule (documented in the README): a dealer sees the full service history — repairs at any
+    station, with date, mileage, work, parts and technician — of every VIN it sold or serviced
+    itself; a region manager the same for the dealers of the region; HQ sees everything. Nothing
+    else widens: the other dealer's sale, customer, contacts and complaints stay invisible, and a
+    VIN the scope never sold or serviced returns no rows. The listener refuses the mark on any
+    statement touching another dealer-scoped table, and on writes.
+    """
+    return statement.execution_options(**{SERVICE_HISTORY: True})
+
+
+def _known_vins(ids: tuple[int, ...]):
+    """VINs sold or serviced by the dealers *ids* (Core tables: not re-filtered by the ORM)."""
+    sale, ro = Sale.__table__, RepairOrder.__table__
+    return union(
+        select(sale.c.vin).where(sale.c.dealer_id.in_(ids)),
+        select(ro.c.vin).where(ro.c.dealer_id.in_(ids)),
+    )
+
+
+def _history_options(ids: tuple[int, ...]) -> list:
+    vins = _known_vins(ids)
+    ro = RepairOrder.__table__.alias("history_ro")
+    part_of_known = exists().where(and_(
+        ro.c.dealer_id == RepairPart.dealer_id, ro.c.record_id == RepairPart.record_id,
+        ro.c.vin.in_(vins)))
+    return [
+        with_loader_criteria(
+            RepairOrder, or_(RepairOrder.dealer_id.in_(ids), RepairOrder.vin.in_(vins)),
+            include_aliases=True),
+        with_loader_criteria(
+            RepairPart, or_(RepairPart.dealer_id.in_(ids), part_of_known), include_aliases=True),
+    ]
+
+
+def _wants_history(state: ORMExecuteState) -> bool:
+    if not state.execution_options.get(SERVICE_HISTORY):
+        return False
+    touched = {m.class_ for m in state.all_mappers if issubclass(m.class_, DealerScoped)}
+    if not state.is_select or not touched <= _HISTORY_MAPPERS:
+        raise TenancyError("service-history reads are for SELECTs of repair orders and parts only")
+    return True
 
 
 def _touches_scoped(state: ORMExecuteState) -> bool:
@@ -82,9 +141,13 @@ def _filter_by_scope(state: ORMExecuteState) -> None:
     if state.is_insert:
         _check_insert_params(scope, state.parameters)
         return
+    history = _wants_history(state)
     if scope.is_global:
         return
     ids = tuple(sorted(scope.dealer_ids))
+    if history:
+        state.statement = state.statement.options(*_history_options(ids))
+        return
     state.statement = state.statement.options(
         with_loader_criteria(DealerScoped, _criteria(ids), include_aliases=True)
     )
