@@ -63,6 +63,33 @@ def create_user(username, password, role, dealer_code, region_code, display_name
         click.echo(f"created {user.username} ({user.role})")
 
 
+@main.command("seed-demo")
+@click.option("--seed", default=20260101, show_default=True, help="Same seed, same data.")
+@click.option("--dealers", default=30, show_default=True, type=click.IntRange(1, 1250))
+@click.option("--months", default=24, show_default=True, type=click.IntRange(1, 120))
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Last day of data [today].")
+@click.option("--volume", default=1.0, show_default=True, type=click.FloatRange(0.05, 8),
+              help="Records per dealer relative to the default (about 3,500 per dealer).")
+def seed_demo(seed, dealers, months, today, volume) -> None:
+    """Fill an EMPTY portal with demo data and print the demo logins.
+
+    Run again on a seeded database, it changes nothing and prints the logins; on a
+    database holding other dealers it refuses (use a new database instead).
+    """
+    from portal.demo import generator
+    from portal.demo import seed as demo_seed
+
+    config = generator.DemoConfig(seed=seed, dealers=dealers, months=months, volume=volume,
+                                  **({"today": today.date()} if today else {}))
+    with db.system_session("seed-demo") as session:
+        try:
+            result = demo_seed.seed_demo(session=session, config=config, progress=click.echo)
+        except demo_seed.DemoDataExists as error:
+            raise click.ClickException(str(error)) from error
+        session.commit()
+    click.echo(demo_seed.format_report(result))
+
+
 @main.command("run-job")
 @click.argument("name")
 @click.option("--force", is_flag=True, help="Run even if it ran recently.")
