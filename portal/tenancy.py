@@ -148,9 +148,19 @@ def _filter_by_scope(state: ORMExecuteState) -> None:
     if history:
         state.statement = state.statement.options(*_history_options(ids))
         return
+    if state.is_update or state.is_delete:
+        state.statement = state.statement.options(*_dml_criteria(state, ids))
+        return
     state.statement = state.statement.options(
         with_loader_criteria(DealerScoped, _criteria(ids), include_aliases=True)
     )
+
+
+def _dml_criteria(state: ORMExecuteState, ids: tuple[int, ...]) -> list:
+    """UPDATE/DELETE resolve loader criteria on the marker class itself, which has no columns,
+    so name each dealer-scoped table the statement touches."""
+    scoped = {m.class_ for m in state.all_mappers if issubclass(m.class_, DealerScoped)}
+    return [with_loader_criteria(cls, _criteria(ids)(cls)) for cls in scoped]
 
 
 def _check_insert_params(scope: Scope, parameters) -> None:
