@@ -11,6 +11,13 @@ from portal.models.catalogue import (
 )
 from portal.models.core import Agent, AuditLog, Dealer, Enrollment, JobLock, Region, User
 from portal.models.crm import ComplaintEscalation, RecordCorrection, RecordNote
+from portal.models.metrics import (
+    AgentSyncDay,
+    DealerMonthMetric,
+    DealerMonthPart,
+    DealerMonthVolume,
+    Export,
+)
 from portal.models.orders import (
     EtaHistory,
     FactoryEventReceipt,
@@ -36,6 +43,7 @@ from portal.models.records import (
 
 __all__ = [
     "Agent",
+    "AgentSyncDay",
     "AuditLog",
     "Brand",
     "CarModel",
@@ -47,9 +55,13 @@ __all__ = [
     "ComplaintEscalation",
     "Contact",
     "Dealer",
+    "DealerMonthMetric",
+    "DealerMonthPart",
+    "DealerMonthVolume",
     "DealerScoped",
     "Enrollment",
     "EtaHistory",
+    "Export",
     "FactoryEventReceipt",
     "FactoryToken",
     "JobLock",
