@@ -26,8 +26,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from portal import auth, dashboard, users
+    from portal import agents, api, auth, dashboard, users
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(users.bp)
+    app.register_blueprint(agents.bp)
+    api.init_app(app)

@@ -101,6 +101,24 @@ def run_job(name: str, force: bool) -> None:
     click.echo(f"{name}: {'done' if ran else 'skipped (running elsewhere or not due)'}")
 
 
+@main.command("issue-enrollment")
+@click.option("--dealer", "dealer_code", required=True, help="Code of the dealer the agent serves.")
+@click.option("--hours", default=24, show_default=True, type=click.IntRange(1, 168),
+              help="How long the code stays valid.")
+def issue_enrollment(dealer_code: str, hours: int) -> None:
+    """Issue a one-time code that enrols one sync agent for a dealer."""
+    from portal.services import agents
+
+    with db.system_session("cli") as session:
+        dealer = agents.dealer_by_code(session=session, code=dealer_code)
+        if dealer is None:
+            raise click.ClickException(f"no dealer has the code {dealer_code!r}")
+        issued = agents.issue_enrollment(session=session, dealer=dealer, hours=hours, actor="cli")
+        session.commit()
+    click.echo(f"enrolment code for {dealer.code}: {issued.code}")
+    click.echo(f"valid until {issued.expires_at.isoformat(timespec='seconds')} (one agent, once)")
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)

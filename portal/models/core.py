@@ -76,6 +76,8 @@ class Agent(DealerScoped, SQLModel, table=True):
     pending_count: int = 0
     oldest_pending_age_s: float | None = None
     quarantine_count: int = 0
+    # the last request-level error answered to this agent (e.g. unsupported_schema), for the page
+    last_error: str = Field(default="", max_length=200)
 
 
 class Enrollment(DealerScoped, SQLModel, table=True):

@@ -154,11 +154,16 @@ class SyncReceipt(DealerScoped, SQLModel, table=True):
 class SyncRejection(DealerScoped, SQLModel, table=True):
     """The portal's log of records it rejected, per agent."""
 
-    __table_args__ = (Index("ix_syncrejection_agent", "dealer_id", "agent_id", "at"),)
+    __table_args__ = (
+        Index("ix_syncrejection_agent", "dealer_id", "agent_id", "at"),
+        Index("ix_syncrejection_agent_seq", "dealer_id", "agent_id", "epoch", "seq"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     dealer_id: int = Field(foreign_key="dealer.id")
     agent_id: uuid.UUID
+    # with seq, recognises a resent rejected item so it is judged again, not seen as a regression
+    epoch: int = 1
     seq: int
     record_id: str | None = Field(default=None, max_length=64)
     code: str = Field(max_length=60)

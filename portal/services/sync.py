@@ -1,0 +1,459 @@
+"""The portal side of the sync protocol (DESIGN §5): push, epochs, pull, verify, the change feed.
+
+A push batch is applied in one transaction with a fixed number of round trips, whatever
+its size: one query for what the portal already holds of the batch's records, one per
+business-key kind, then bulk inserts and bulk updates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import delete, func, insert, text, update
+from sqlmodel import Session, select
+
+from common.enums import RecordKind
+from common.protocol import (
+    ACCEPTED_SCHEMA_VERSIONS,
+    MAX_BATCH_RECORDS,
+    ErrorCode,
+    ItemResult,
+    Outcome,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    checksum,
+    describe_validation_error,
+)
+from common.schemas import BUSINESS_KEYS, RecordHeader, parse_record
+from portal import models
+from portal.models import Agent, ChangeFeed, Dealer, RepairPart, SyncReceipt, SyncRejection
+from portal.models import utcnow as _utcnow
+
+TABLES: dict[str, type] = {
+    RecordKind.sale: models.Sale,
+    RecordKind.repair_order: models.RepairOrder,
+    RecordKind.lead: models.Lead,
+    RecordKind.contact: models.Contact,
+    RecordKind.complaint: models.Complaint,
+    RecordKind.survey: models.Survey,
+}
+MAX_PULL_LIMIT = 1000
+CHANGEFEED_LOCK_KEY = 724_001  # PostgreSQL advisory lock: feed ids commit in id order
+
+
+class SyncError(Exception):
+    """A request-level refusal, answered as ``{"error": {"code", "message"}}`` with *status*."""
+
+    def __init__(self, status: int, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def utcnow() -> dt.datetime:
+    return _utcnow()
+
+
+# --- the envelope ---------------------------------------------------------------------------
+
+
+def parse_push(body: Any) -> PushRequest:
+    """Check the schema version first (a newer agent may send a different envelope), then parse."""
+    if not isinstance(body, dict):
+        raise SyncError(400, ErrorCode.bad_request, "The body must be a JSON object.")
+    version = body.get("schema_version")
+    if version not in ACCEPTED_SCHEMA_VERSIONS:
+        accepted = ", ".join(str(v) for v in sorted(ACCEPTED_SCHEMA_VERSIONS))
+        raise SyncError(422, ErrorCode.unsupported_schema,
+                        f"Schema version {version!r} is not supported (the portal accepts "
+                        f"{accepted}); please update the agent.")
+    records = body.get("records")
+    if isinstance(records, list) and len(records) > MAX_BATCH_RECORDS:
+        raise SyncError(413, ErrorCode.too_large,
+                        f"A batch holds at most {MAX_BATCH_RECORDS} records ({len(records)} sent).")
+    try:
+        return PushRequest.model_validate(body)
+    except ValidationError as error:
+        _code, message, _field = describe_validation_error(error)
+        raise SyncError(400, ErrorCode.bad_request, f"Malformed push: {message}") from error
+
+
+# --- push ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Item:
+    index: int
+    seq: int
+    raw: dict
+    record: RecordHeader | None = None
+    result: ItemResult | None = None
+
+    @property
+    def record_id(self) -> str | None:
+        if self.record is not None:
+            return str(self.record.record_id)
+        rid = self.raw.get("record_id")
+        return str(rid)[:64] if rid is not None else None
+
+
+@dataclass
+class _Held:
+    """What the portal holds of the batch's records before and while the batch is applied."""
+
+    pairs: set[tuple[uuid.UUID, int]] = field(default_factory=set)
+    latest: dict[uuid.UUID, tuple[int, str]] = field(default_factory=dict)  # version, kind
+    in_db: set[uuid.UUID] = field(default_factory=set)
+    owners: dict[str, dict[str, uuid.UUID]] = field(default_factory=dict)  # kind -> key -> rid
+    keys: dict[uuid.UUID, str] = field(default_factory=dict)  # rid -> its business key
+
+
+def push(*, session: Session, agent: Agent, dealer: Dealer, request: PushRequest,
+         now: dt.datetime | None = None) -> PushResponse:
+    """Apply one batch in the session's transaction and answer per record, in input order.
+
+    Raises SyncError (nothing applied) for an epoch conflict or a sequence that went backwards.
+    The caller commits; on SyncError it should still commit :func:`record_heartbeat`.
+    """
+    now = now or utcnow()
+    lock_agent(session=session, agent=agent, now=now)
+    _check_epoch(agent, request.epoch)
+    items = [_Item(i, it.seq, it.record) for i, it in enumerate(request.records)]
+    for item in items:
+        _parse(item, dealer.code)
+    held = _load_held(session, items)
+    rejected_before = _rejected_seqs(session, agent, items)
+    _check_regression(agent, items, held, rejected_before)
+    applied = [item for item in items if item.result is None and _judge(item, held)]
+    _write(session, agent, applied, held, now)
+    _log_rejections(session, agent, items, rejected_before, now)
+    if items:
+        agent.high_water_seq = max(agent.high_water_seq, max(i.seq for i in items))
+    record_heartbeat(session=session, agent=agent, request=request, now=now, success=True)
+    return PushResponse(results=[item.result for item in items], server_time=now)
+
+
+def lock_agent(*, session: Session, agent: Agent, now: dt.datetime) -> None:
+    """Serialise pushes of one dealer and reread the agent's epoch and high-water mark.
+
+    The first statement is a write: SQLite takes its write lock before anything is read, and
+    PostgreSQL locks the agent row; the dealer row lock keeps two agents of one dealer from
+    racing for the same business key.
+    """
+    session.execute(
+        update(Agent).where(Agent.dealer_id == agent.dealer_id, Agent.id == agent.id)
+        .values(last_seen_at=now).execution_options(synchronize_session=False)
+    )
+    session.execute(
+        select(Dealer.id).where(Dealer.id == agent.dealer_id).with_for_update(key_share=True)
+    )
+    session.refresh(agent)
+    if agent.revoked_at is not None:
+        raise SyncError(401, ErrorCode.token_revoked, REVOKED_MESSAGE)
+
+
+REVOKED_MESSAGE = "This agent was revoked in the portal; enrol it again"
+
+
+def _check_epoch(agent: Agent, epoch: int) -> None:
+    if epoch < agent.epoch:
+        raise SyncError(409, ErrorCode.epoch_conflict,
+                        f"Epoch {epoch} is over; the portal is at epoch {agent.epoch}. "
+                        "Start a new epoch (POST /api/v1/sync/epoch) and push again.")
+    if epoch > agent.epoch:
+        raise SyncError(409, ErrorCode.epoch_conflict,
+                        f"The portal never started epoch {epoch} (it is at {agent.epoch}). "
+                        "Start a new epoch (POST /api/v1/sync/epoch) and push again.")
+
+
+def _reject(item: _Item, code: str, message: str, field_name: str | None = None) -> None:
+    item.result = ItemResult(seq=item.seq, record_id=item.record_id, outcome=Outcome.rejected,
+                             code=code, message=message[:1000], field=field_name or None)
+
+
+def _outcome(item: _Item, outcome: Outcome) -> None:
+    item.result = ItemResult(seq=item.seq, record_id=item.record_id, outcome=outcome)
+
+
+def _parse(item: _Item, dealer_code: str) -> None:
+    try:
+        item.record = parse_record(item.raw)
+    except ValidationError as error:
+        _reject(item, *describe_validation_error(error))
+        return
+    if item.record.dealer_code != dealer_code:
+        _reject(item, "wrong_dealer",
+                f"dealer_code {item.record.dealer_code!r} is not this agent's dealer "
+                f"({dealer_code!r}).", "dealer_code")
+
+
+def _load_held(session: Session, items: list[_Item]) -> _Held:
+    """One query for the receipts of the batch's records, one per business-key kind."""
+    held = _Held()
+    parsed = [i.record for i in items if i.record is not None and i.result is None]
+    ids = {r.record_id for r in parsed}
+    if ids:
+        rows = session.execute(
+            select(SyncReceipt.record_id, SyncReceipt.version, SyncReceipt.kind)
+            .where(SyncReceipt.record_id.in_(ids))
+        ).all()
+        for rid, version, kind in rows:
+            held.pairs.add((rid, version))
+            if version > held.latest.get(rid, (0, ""))[0]:
+                held.latest[rid] = (version, kind)
+        held.in_db = set(held.latest)
+    for kind, key in BUSINESS_KEYS.items():
+        if key:
+            _load_keys(session, held, kind, key, [r for r in parsed if r.kind == kind])
+    return held
+
+
+def _load_keys(session: Session, held: _Held, kind: str, key: str, records: list) -> None:
+    held.owners[kind] = {}
+    if not records:
+        return
+    table = TABLES[kind]
+    column = getattr(table, key)
+    rows = session.execute(
+        select(table.record_id, column).where(
+            column.in_({getattr(r, key) for r in records})
+            | table.record_id.in_({r.record_id for r in records})
+        )
+    ).all()
+    for rid, value in rows:
+        held.owners[kind][value] = rid
+        held.keys[rid] = value
+
+
+def _rejected_seqs(session: Session, agent: Agent, items: list[_Item]) -> set[int]:
+    old = {i.seq for i in items if i.seq <= agent.high_water_seq}
+    if not old:
+        return set()
+    return set(session.execute(
+        select(SyncRejection.seq).where(
+            SyncRejection.dealer_id == agent.dealer_id, SyncRejection.agent_id == agent.id,
+            SyncRejection.epoch == agent.epoch, SyncRejection.seq.in_(old))
+    ).scalars())
+
+
+def _check_regression(agent: Agent, items: list[_Item], held: _Held, rejected: set[int]) -> None:
+    """An old seq must be something the portal has judged before, or the agent went backwards."""
+    for item in items:
+        if item.seq > agent.high_water_seq or item.seq in rejected:
+            continue
+        record = item.record
+        if record is not None and held.latest.get(record.record_id, (0,))[0] >= record.version:
+            continue  # a resend: its version (or a newer one) is here already
+        raise SyncError(409, ErrorCode.sequence_regressed,
+                        f"Sequence {item.seq} is not above the last one received in epoch "
+                        f"{agent.epoch} ({agent.high_water_seq}) and is unknown to the portal: the "
+                        "agent's store went backwards (restored from a backup?). Start a new "
+                        "epoch (POST /api/v1/sync/epoch), renumber the unacknowledged outbox "
+                        "and push again.")
+
+
+def _judge(item: _Item, held: _Held) -> bool:
+    """Decide one parsed record against what is held; True when it is to be applied."""
+    record = item.record
+    rid = record.record_id
+    if (rid, record.version) in held.pairs:
+        _outcome(item, Outcome.duplicate)
+        return False
+    version, kind = held.latest.get(rid, (0, record.kind))
+    if kind != record.kind:
+        _reject(item, "kind_changed", f"record {rid} is a {kind}, not a {record.kind}.", "kind")
+        return False
+    if record.version < version:
+        _outcome(item, Outcome.stale)
+        return False
+    if not _claim_key(item, held):
+        return False
+    held.pairs.add((rid, record.version))
+    held.latest[rid] = (record.version, record.kind)
+    _outcome(item, Outcome.applied)
+    return True
+
+
+def _claim_key(item: _Item, held: _Held) -> bool:
+    record = item.record
+    key = BUSINESS_KEYS[record.kind]
+    if not key:
+        return True
+    value, owners = getattr(record, key), held.owners[record.kind]
+    if owners.get(value, record.record_id) != record.record_id:
+        _reject(item, "duplicate_business_key",
+                f"{key} {value!r} is already used by another record of this dealer.", key)
+        return False
+    owners.pop(held.keys.get(record.record_id), None)
+    owners[value] = held.keys[record.record_id] = record.record_id
+    return True
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def _write(session: Session, agent: Agent, applied: list[_Item], held: _Held,
+           now: dt.datetime) -> None:
+    """Bulk-insert new records, bulk-update changed ones, then the receipts."""
+    latest: dict[uuid.UUID, RecordHeader] = {}
+    for item in applied:
+        latest[item.record.record_id] = item.record  # a later version in the batch wins
+    rows: dict[str, tuple[list[dict], list[dict]]] = {k: ([], []) for k in TABLES}
+    parts: list[dict] = []
+    for rid, record in latest.items():
+        row = record_row(record, dealer_id=agent.dealer_id, agent_id=agent.id, now=now)
+        parts.extend(row.pop("_parts", []))
+        rows[record.kind][rid in held.in_db].append(row)
+    for kind, (new, changed) in rows.items():
+        _bulk(session, TABLES[kind], new, changed)
+    _write_parts(session, agent.dealer_id, rows[RecordKind.repair_order][1], parts)
+    receipts = [_receipt(item, agent, now) for item in applied]
+    if receipts:
+        session.execute(insert(SyncReceipt), receipts)
+
+
+def _bulk(session: Session, table: type, new: list[dict], changed: list[dict]) -> None:
+    if new:
+        session.execute(insert(table), new)
+    if changed:
+        session.execute(update(table), changed)  # ORM bulk UPDATE by primary key
+
+
+def _write_parts(session: Session, dealer_id: int, changed: list[dict], parts: list[dict]) -> None:
+    if changed:
+        session.execute(
+            delete(RepairPart).where(RepairPart.dealer_id == dealer_id,
+                                     RepairPart.record_id.in_([r["record_id"] for r in changed]))
+            .execution_options(synchronize_session=False)
+        )
+    if parts:
+        session.execute(insert(RepairPart), parts)
+
+
+def _receipt(item: _Item, agent: Agent, now: dt.datetime) -> dict:
+    return {"dealer_id": agent.dealer_id, "record_id": item.record.record_id,
+            "version": item.record.version, "kind": item.record.kind, "agent_id": agent.id,
+            "epoch": agent.epoch, "seq": item.seq, "received_at": now}
+
+
+def record_row(record: RecordHeader, *, dealer_id: int, agent_id: uuid.UUID,
+               now: dt.datetime) -> dict:
+    """The table row of a wire record (repair parts under ``_parts``)."""
+    data = record.model_dump(exclude={"kind", "dealer_code"})
+    if record.kind == RecordKind.sale:
+        customer, vehicle = data.pop("customer"), data.pop("vehicle")
+        data.update({f"customer_{k}": v for k, v in customer.items() if k != "customer_type"},
+                    customer_type=customer["customer_type"], **vehicle)
+    elif record.kind == RecordKind.repair_order:
+        lines = data.pop("parts")
+        data["parts_count"] = len(lines)
+        data["_parts"] = [{"dealer_id": dealer_id, "record_id": record.record_id, "line": n, **p}
+                          for n, p in enumerate(lines, start=1)]
+    elif record.kind == RecordKind.lead and data["created_at"] is None:
+        data["created_at"] = data["updated_at"]
+    data = {k: _plain(v) for k, v in data.items()}
+    data.update(dealer_id=dealer_id, agent_id=agent_id, received_at=now)
+    return data
+
+
+def _plain(value: Any) -> Any:
+    """Enum members as their values; timestamps in UTC (device times without a zone are UTC)."""
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, dt.datetime):  # stored in UTC: SQLite would drop the offset
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+    return value
+
+
+def _log_rejections(session: Session, agent: Agent, items: list[_Item], before: set[int],
+                    now: dt.datetime) -> None:
+    """Log each rejection once; a resent rejected item is judged again but not logged twice."""
+    rows = [
+        {"dealer_id": agent.dealer_id, "agent_id": agent.id, "epoch": agent.epoch,
+         "seq": i.seq, "record_id": i.result.record_id, "code": i.result.code[:60],
+         "message": i.result.message, "field": (i.result.field or None) and i.result.field[:200],
+         "at": now}
+        for i in items if i.result.outcome == Outcome.rejected and i.seq not in before
+    ]
+    if rows:
+        session.execute(insert(SyncRejection), rows)
+
+
+def record_heartbeat(*, session: Session, agent: Agent, request: PushRequest | None,
+                     now: dt.datetime, success: bool, error: str = "") -> None:
+    """Every push is a heartbeat: remember what the agent reported and whether it worked."""
+    agent.last_seen_at = now
+    if request is not None:
+        beat = request.heartbeat
+        agent.agent_version = beat.agent_version
+        agent.pending_count = beat.pending_count
+        agent.oldest_pending_age_s = beat.oldest_pending_age_s
+        agent.quarantine_count = beat.quarantine_count
+    if success:
+        agent.last_success_at = now
+    agent.last_error = error[:200]
+    session.add(agent)
+
+
+# --- epochs, pull, verify, publishing ------------------------------------------------------
+
+
+def new_epoch(*, session: Session, agent: Agent, now: dt.datetime | None = None) -> int:
+    """Start the agent's next epoch; its sequence starts again from zero."""
+    lock_agent(session=session, agent=agent, now=now or utcnow())
+    agent.epoch += 1
+    agent.high_water_seq = 0
+    session.add(agent)
+    return agent.epoch
+
+
+def pull(*, session: Session, cursor: int, limit: int) -> PullResponse:
+    """Changes for the session's dealer and broadcasts after *cursor*, oldest first."""
+    rows = session.exec(
+        select(ChangeFeed).where(ChangeFeed.id > cursor).order_by(ChangeFeed.id).limit(limit + 1)
+    ).all()
+    page = rows[:limit]
+    changes = [{"id": r.id, "kind": r.kind, "payload": r.payload,
+                "created_at": r.created_at.isoformat()} for r in page]
+    return PullResponse(changes=changes, cursor=page[-1].id if page else cursor,
+                        more=len(rows) > limit)
+
+
+def publish_change(session: Session, *, dealer_id: int | None, kind: str,
+                   payload: dict) -> ChangeFeed:
+    """Queue a change for the agents of *dealer_id* (None: every dealer) to pull.
+
+    On PostgreSQL an advisory lock held to commit makes feed ids commit in order, so a
+    reader's cursor never skips a row that commits late.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGEFEED_LOCK_KEY})
+    change = ChangeFeed(dealer_id=dealer_id, kind=kind, payload=payload, created_at=utcnow())
+    session.add(change)
+    session.flush()
+    return change
+
+
+def verify(*, session: Session, agent: Agent) -> dict:
+    """Per kind, how many records the portal holds from *agent* and a checksum of their versions."""
+    kinds = {}
+    for kind, table in TABLES.items():
+        pairs = session.execute(
+            select(table.record_id, table.version)
+            .where(table.dealer_id == agent.dealer_id, table.agent_id == agent.id)
+        ).all()
+        kinds[str(kind)] = {"count": len(pairs), "checksum": checksum(pairs)}
+    return {"kinds": kinds}
+
+
+def count_receipts(*, session: Session, agent: Agent) -> int:
+    """How many record versions the portal accepted from *agent* (for the agent page)."""
+    return session.exec(
+        select(func.count()).select_from(SyncReceipt)
+        .where(SyncReceipt.dealer_id == agent.dealer_id, SyncReceipt.agent_id == agent.id)
+    ).one()
