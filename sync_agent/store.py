@@ -297,10 +297,13 @@ class Store:
             if existing is not None and existing["content_hash"] == digest:
                 return SaveResult(existing["record_id"], kind, existing["version"],
                                   created=False, changed=False, seq=None)
-            version = existing["version"] + 1 if existing is not None else 1
-            wire = model.model_copy(update={"version": version}).model_dump(mode="json")
+            update: dict[str, Any] = {"version": 1}
+            if existing is not None:
+                update = {"version": existing["version"] + 1,
+                          "record_id": uuid.UUID(existing["record_id"])}
+            wire = model.model_copy(update=update).model_dump(mode="json")
             seq = self._write(conn, wire, digest, existing is None)
-            return SaveResult(wire["record_id"], kind, version, created=existing is None,
+            return SaveResult(wire["record_id"], kind, wire["version"], created=existing is None,
                               changed=True, seq=seq)
 
     def _existing(self, conn: sqlite3.Connection, model, record_id: str | None):
