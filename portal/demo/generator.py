@@ -375,7 +375,7 @@ class _DealerGenerator:
         local = at.astimezone(SHANGHAI)
         year = local.year + (1 if local.month >= 9 and self.chance(0.5) else 0)
         vehicle = {"vin": self._vin(model, year), "brand": model.brand, "model": model.name,
-                   "trim": trim.name, "color": self.rng.choice(ref.COLOURS), "model_year": year,
+                   "trim": trim.name, "color": self.rng.choice(model.colours), "model_year": year,
                    "engine_number": f"{trim.engine}{self.rng.randrange(10**8):08d}"}
         discount = Decimal(self.rng.randrange(0, 9)) / 100
         price = (Decimal(trim.price) * (1 - discount) / 100).quantize(Decimal(1)) * 100
@@ -541,10 +541,9 @@ class _DealerGenerator:
                 "name": spec.name, "qty": self.rng.randint(*spec.qty)}
 
     def _spoil_order(self, order: dict) -> None:
-        """Leave out what a hurried service advisor skips: the parts lines or the description."""
-        if order["parts"] and self.chance(0.7):
-            order["parts"] = []
-        else:
+        """Leave out what a hurried service advisor skips: the parts lines, often the texts."""
+        order["parts"] = []
+        if self.chance(0.3):
             order.update(customer_complaint="", work_performed="")
 
     def _after_repair(self, order: dict) -> None:

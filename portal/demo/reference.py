@@ -1,13 +1,16 @@
 """Static reference data the demo generator draws from: regions, cities, products, parts, names.
 
-Brands, models, trims and colours are stored in their canonical English names (the
-Chinese names are in ``common/translations/pending/seed-demo.json``); people, places
-and free text are Chinese, as a dealership in China would capture them.
+Brands, models, trims and colours come from HQ's seed catalogue
+(:mod:`portal.services.catalogue_seed`) under their English names, so sales match the
+catalogue; people, places and free text are Chinese, as a dealership would capture them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from portal.services.catalogue_seed import CATALOGUE
+from portal.services.catalogue_seed import COLOURS as CATALOGUE_COLOURS
 
 
 @dataclass(frozen=True)
@@ -92,40 +95,40 @@ class CarModel:
     plant: str  # VIN position 11
     weight: int  # share of sales
     trims: tuple[Trim, ...]
+    colours: tuple[str, ...]
 
 
-MODELS: tuple[CarModel, ...] = (
-    CarModel("Buick", "LaCrosse", "君越", "LSG", "GU54L", "S", 14, (
-        Trim("2.4L Elite", 229800, "LE5"), Trim("3.0L Flagship", 299800, "LF1"))),
-    CarModel("Buick", "Regal", "君威", "LSG", "GB54R", "S", 12, (
-        Trim("2.0L Comfort", 179800, "LTD"), Trim("2.4L Deluxe", 219800, "LE5"))),
-    CarModel("Buick", "GL8", "GL8", "LSG", "UL84G", "S", 9, (
-        Trim("2.4L Business", 239800, "LE5"), Trim("3.0L Luxury", 309800, "LF1"))),
-    CarModel("Buick", "Excelle", "凯越", "LSG", "JA52E", "Y", 16, (
-        Trim("1.6L Comfort", 109800, "L91"), Trim("1.8L Deluxe", 129800, "T18"))),
-    CarModel("Chevrolet", "Epica", "景程", "LSG", "VD54C", "S", 8, (
-        Trim("2.0L Comfort", 149800, "X20"), Trim("2.5L Deluxe", 189800, "X25"))),
-    CarModel("Chevrolet", "Aveo", "乐风", "LSG", "TA52F", "Y", 10, (
-        Trim("1.4L Standard", 76800, "F14"), Trim("1.6L Sport", 86800, "F16"))),
-    CarModel("Chevrolet", "Lova", "乐骋", "LSG", "TB52L", "Y", 8, (
-        Trim("1.4L Standard", 69800, "F14"), Trim("1.6L Deluxe", 79800, "F16"))),
-    CarModel("Chevrolet", "Sail", "赛欧", "LSG", "SA51S", "Y", 13, (
-        Trim("1.2L Standard", 59800, "LMU"), Trim("1.4L Comfort", 69800, "LCU"))),
-    CarModel("Cadillac", "CTS", "CTS", "LSG", "DA54C", "S", 4, (
-        Trim("2.8L Elegance", 399800, "LP1"), Trim("3.6L Premium", 499800, "LY7"))),
-    CarModel("Cadillac", "SRX", "SRX", "1GY", "EE637", "F", 3, (
-        Trim("3.6L Elegance", 598000, "LY7"), Trim("4.6L Premium", 788000, "LH2"))),
-    CarModel("Cadillac", "XLR", "XLR", "1G6", "YV34A", "B", 1, (
-        Trim("4.6L Roadster", 1128000, "LH2"),)),
-    CarModel("Saab", "9-3", "9-3", "YS3", "FD49Y", "1", 1, (
-        Trim("2.0T Linear", 299000, "B207"), Trim("2.0T Aero", 359000, "B207"))),
-    CarModel("Saab", "9-5", "9-5", "YS3", "ED45E", "1", 1, (
-        Trim("2.3T Vector", 399000, "B235"),)),
-)
+# What the catalogue does not hold, by English model name: VIN parts and share of sales.
+VIN_PARTS: dict[str, tuple[str, str, str, int]] = {
+    "LaCrosse": ("LSG", "GU54L", "S", 14), "Regal": ("LSG", "GB54R", "S", 12),
+    "GL8": ("LSG", "UL84G", "S", 9), "Excelle": ("LSG", "JA52E", "Y", 16),
+    "Epica": ("LSG", "VD54C", "S", 8), "Aveo": ("LSG", "TA52F", "Y", 10),
+    "Lova": ("LSG", "TB52L", "Y", 8), "Sail": ("LSG", "SA51S", "Y", 13),
+    "CTS": ("LSG", "DA54C", "S", 4), "SRX": ("1GY", "EE637", "F", 3),
+    "XLR": ("1G6", "YV34A", "B", 1), "9-3": ("YS3", "FD49Y", "1", 1),
+    "9-5": ("YS3", "ED45E", "1", 1),
+}
+ENGINES = {"1.4L": "F14D3", "1.6L": "F16D3", "1.8L": "T18SED", "2.0L": "LTD", "2.0T": "B207",
+           "2.3T": "B235", "2.4L": "LE5", "2.5L": "X25D1", "2.8L": "LP1", "3.0L": "LF1",
+           "3.6L": "LY7", "4.6L": "LH2"}
 
-COLOURS: tuple[str, ...] = (
-    "Black", "White", "Silver", "Grey", "Red", "Blue", "Champagne", "Brown",
-)
+
+def _models_from_catalogue() -> tuple[CarModel, ...]:
+    """Brands, models, trims and colours as HQ's seed catalogue names them (English names)."""
+    models = []
+    for _code, _zh, brand, series in CATALOGUE:
+        for _mcode, zh, name, trims, colours, *_rest in series:
+            if name not in VIN_PARTS:
+                continue
+            wmi, vds, plant, weight = VIN_PARTS[name]
+            models.append(CarModel(
+                brand, name, zh, wmi, vds, plant, weight,
+                tuple(Trim(en, price, ENGINES.get(en[:4], "LE5")) for _c, _z, en, price in trims),
+                tuple(CATALOGUE_COLOURS[c][1] for c in colours)))
+    return tuple(models)
+
+
+MODELS: tuple[CarModel, ...] = _models_from_catalogue()
 
 # VIN position 10: model year code, cycling every 30 years from 1980 (A).
 YEAR_CODES = "ABCDEFGHJKLMNPRSTVWXY123456789"

@@ -33,6 +33,7 @@ from portal.models import (
     Survey,
     User,
 )
+from portal.services.catalogue_seed import seed_catalogue
 from portal.services.users import hash_password
 
 SEEDED_ACTION = "demo.seeded"
@@ -64,6 +65,7 @@ def seed_demo(*, session: Session, config: DemoConfig,
     _refuse_if_not_empty(session)
     started = time.perf_counter()
     writer = _Writer(session)
+    writer.counts["catalogue items"] = seed_catalogue(session)
     dealer_ids = _insert_places(session, dealers, writer.counts)
     _insert_users(session, logins, dealer_ids, writer.counts)
     for data in generator.generate(config, dealers):
