@@ -52,6 +52,7 @@ class FakePortal:
         self.changes: list[dict[str, Any]] = []
         self.pushes: list[PushRequest] = []
         self.rejected_seqs: set[int] = set()
+        self.payloads: dict[str, dict[str, Any]] = {}  # record_id -> latest record held
 
     # -- the Client interface --
 
@@ -91,6 +92,7 @@ class FakePortal:
         else:
             self.applied[(rid, version)] += 1
             self.held[rid] = (version, record["kind"])
+            self.payloads[rid] = record
             outcome = Outcome.applied
         return ItemResult(seq=seq, record_id=rid, outcome=outcome)
 
