@@ -65,7 +65,7 @@ def seed_demo(*, session: Session, config: DemoConfig,
     _refuse_if_not_empty(session)
     started = time.perf_counter()
     writer = _Writer(session)
-    writer.counts["catalogue items"] = seed_catalogue(session)
+    writer.counts["catalogue"] = seed_catalogue(session)
     dealer_ids = _insert_places(session, dealers, writer.counts)
     _insert_users(session, logins, dealer_ids, writer.counts)
     for data in generator.generate(config, dealers):
@@ -184,7 +184,9 @@ class _Writer:
     def _write(self, kind: str) -> None:
         rows = self.buffers[kind]
         if rows:
-            self.session.execute(insert(_MODELS[kind]), rows)
+            # render_nulls keeps rows with None in one batch instead of one statement per shape
+            statement = insert(_MODELS[kind]).execution_options(render_nulls=True)
+            self.session.execute(statement, rows)
             self.counts[_TABLE_NAMES[kind]] = self.counts.get(_TABLE_NAMES[kind], 0) + len(rows)
             self.buffers[kind] = []
 
