@@ -140,6 +140,7 @@ def _filter_by_scope(state: ORMExecuteState) -> None:
     scope = get_scope(state.session)
     if state.is_insert:
         _check_insert_params(scope, state.parameters)
+        _check_insert_values(scope, state)
         return
     history = _wants_history(state)
     if scope.is_global:
@@ -168,6 +169,20 @@ def _check_insert_params(scope: Scope, parameters) -> None:
     for row in rows:
         if "dealer_id" in row and not scope.allows(row["dealer_id"]):
             raise TenancyError(f"insert outside the tenancy scope {scope.label!r}")
+
+
+def _check_insert_values(scope: Scope, state: ORMExecuteState) -> None:
+    """Check dealer ids written into the statement itself: ``insert(X).values(dealer_id=...)``."""
+    statement = state.statement
+    if scope.is_global:
+        return
+    if getattr(statement, "select", None) is not None:
+        raise TenancyError(f"INSERT ... SELECT cannot be checked in the scope {scope.label!r}")
+    if not (getattr(statement, "_values", None) or getattr(statement, "_multi_values", None)):
+        return  # rows come as execution parameters, checked above
+    params = statement.compile(dialect=state.session.get_bind().dialect).params
+    _check_insert_params(scope, [{"dealer_id": value} for key, value in params.items()
+                                 if key == "dealer_id" or key.startswith("dealer_id_m")])
 
 
 @event.listens_for(Session, "before_flush")
