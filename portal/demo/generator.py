@@ -37,7 +37,7 @@ _SERIAL_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
 # Volumes per dealer and month at volume 1.0 and an average-sized dealer.
 LEADS_PER_MONTH = 20
 WALK_IN_SALES_PER_MONTH = 8
-OUTSIDE_VEHICLES = 110  # vehicles serviced here but sold elsewhere or before the period
+OUTSIDE_VEHICLES = 90  # vehicles serviced here but sold elsewhere or before the period
 SEASON = {1: 1.1, 2: 0.7, 3: 0.95, 4: 1.0, 5: 1.0, 6: 0.95, 7: 0.9, 8: 0.95, 9: 1.05,
           10: 1.15, 11: 1.05, 12: 1.2}
 
@@ -178,6 +178,36 @@ def demo_users(config: DemoConfig, dealers: list[DealerPlan]) -> list[UserSpec]:
         users.append(UserSpec(f"{prefix}.staff", DEMO_PASSWORDS[Role.dealer_staff],
                               Role.dealer_staff, staff.salespeople[0], dealer_code=dealer.code))
     return users
+
+
+@dataclass(frozen=True)
+class AgentPlan:
+    """The dealer's sync agent as the portal knows it (its token is random and never printed)."""
+
+    id: uuid.UUID
+    token_hash: str
+    last_success_at: dt.datetime
+    pending_count: int
+    quarantine_count: int
+    sync_days: tuple[dt.date, ...]
+
+
+def dealer_agent(config: DemoConfig, dealer: DealerPlan) -> AgentPlan:
+    """Disciplined dealers sync nearly every day; some lagging ones have gone silent."""
+    rng = random.Random(f"{config.seed}:{dealer.code}:agent")
+    d = dealer.discipline
+    silent = d < 0.35 and rng.random() < 0.6
+    hours = rng.uniform(30, 120) if silent else rng.uniform(0.05, 3)
+    last = config.cutoff - dt.timedelta(hours=hours)
+    share = 0.55 + 0.45 * d
+    days, day = [], config.start
+    while day <= last.astimezone(SHANGHAI).date():
+        if rng.random() < share or day == last.astimezone(SHANGHAI).date():
+            days.append(day)
+        day += dt.timedelta(days=1)
+    return AgentPlan(uuid.UUID(int=rng.getrandbits(128), version=4), f"{rng.getrandbits(256):064x}",
+                     last, rng.randint(5, 60) if silent else 0,
+                     rng.randint(0, 3) if rng.random() < 1 - d else 0, tuple(days))
 
 
 def vin_serial(key: int) -> str:

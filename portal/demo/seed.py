@@ -9,6 +9,7 @@ holds other dealers is refused, so demo data never mixes with real data.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,9 +19,11 @@ from sqlmodel import Session, select
 
 from common.enums import Role
 from portal.demo import generator
-from portal.demo.generator import DealerData, DemoConfig, UserSpec
+from portal.demo.generator import AgentPlan, DealerData, DemoConfig, UserSpec
 from portal.demo.reference import REGIONS
 from portal.models import (
+    Agent,
+    AgentSyncDay,
     AuditLog,
     Complaint,
     Contact,
@@ -69,7 +72,8 @@ def seed_demo(*, session: Session, config: DemoConfig,
     dealer_ids = _insert_places(session, dealers, writer.counts)
     _insert_users(session, logins, dealer_ids, writer.counts)
     for data in generator.generate(config, dealers):
-        writer.add_dealer(data, dealer_ids[data.dealer.code])
+        agent = generator.dealer_agent(config, data.dealer)
+        writer.add_dealer(data, dealer_ids[data.dealer.code], agent)
         if progress and (data.dealer.index + 1) % 100 == 0:
             progress(f"{data.dealer.index + 1} dealers generated")
     writer.flush()
@@ -136,7 +140,8 @@ def _mark_seeded(session: Session, config: DemoConfig, counts: dict[str, int]) -
 # --- wire records to rows -----------------------------------------------------------------
 
 _MODELS = {"sale": Sale, "repair_order": RepairOrder, "lead": Lead, "contact": Contact,
-           "complaint": Complaint, "survey": Survey, "repair_part": RepairPart}
+           "complaint": Complaint, "survey": Survey, "repair_part": RepairPart, "agent": Agent,
+           "agent_sync_day": AgentSyncDay}
 _TABLE_NAMES = {kind: model.__tablename__ for kind, model in _MODELS.items()}
 
 
@@ -154,6 +159,18 @@ def record_row(record: dict, dealer_id: int) -> dict:
     return row
 
 
+def agent_row(agent: AgentPlan, dealer_id: int, records: int) -> dict:
+    """The dealer's agent, enrolled at the start of the period, last seen at its last sync."""
+    first_day = dt.datetime.combine(agent.sync_days[0], dt.time(9), generator.SHANGHAI)
+    pending_age = (24 * 3600.0 if agent.pending_count else None)
+    return {"dealer_id": dealer_id, "id": agent.id, "name": "前台电脑 front-desk PC",
+            "token_hash": agent.token_hash, "epoch": 1, "high_water_seq": records,
+            "created_at": first_day.astimezone(dt.UTC), "agent_version": "0.1.0",
+            "last_seen_at": agent.last_success_at, "last_success_at": agent.last_success_at,
+            "pending_count": agent.pending_count, "oldest_pending_age_s": pending_age,
+            "quarantine_count": agent.quarantine_count}
+
+
 def part_rows(order: dict, dealer_id: int) -> list[dict]:
     return [{"dealer_id": dealer_id, "record_id": order["record_id"], "line": line, **part}
             for line, part in enumerate(order["parts"], start=1)]
@@ -167,7 +184,10 @@ class _Writer:
         self.buffers: dict[str, list[dict]] = {kind: [] for kind in _MODELS}
         self.counts: dict[str, int] = {}
 
-    def add_dealer(self, data: DealerData, dealer_id: int) -> None:
+    def add_dealer(self, data: DealerData, dealer_id: int, agent: AgentPlan) -> None:
+        self._add("agent", agent_row(agent, dealer_id, sum(map(len, data.records.values()))))
+        for day in agent.sync_days:
+            self._add("agent_sync_day", {"dealer_id": dealer_id, "agent_id": agent.id, "day": day})
         for kind, records in data.records.items():
             for record in records:
                 self._add(kind, record_row(record, dealer_id))

@@ -9,7 +9,7 @@ from sqlmodel import select
 from common.enums import Role
 from portal.cli import main
 from portal.demo.generator import DEMO_PASSWORDS
-from portal.models import Dealer, Lead, RepairOrder, RepairPart, Sale, User
+from portal.models import Agent, Dealer, Lead, RepairOrder, RepairPart, Sale, User
 
 SMALL = ["seed-demo", "--dealers", "3", "--months", "2", "--today", "2026-03-05"]
 
@@ -25,7 +25,7 @@ def count(db, model) -> int:
 def test_seed_demo_fills_every_table_and_reports_counts(app, db):
     result = seed(app)
     assert result.exit_code == 0, result.output
-    assert count(db, Dealer) == 3 and count(db, User) == 1 + 5 + 6
+    assert count(db, Dealer) == count(db, Agent) == 3 and count(db, User) == 1 + 5 + 6
     for model in (Sale, RepairOrder, RepairPart, Lead):
         assert f"{model.__tablename__:<12} {count(db, model):>9,}" in result.output
 

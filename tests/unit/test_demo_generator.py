@@ -76,6 +76,13 @@ def test_discipline_shows_in_post_sale_contact_compliance(full_year):
     assert post_sale_compliance(ranked[-1]) - post_sale_compliance(ranked[0]) > 0.35
 
 
+def test_disciplined_dealers_sync_on_more_days():
+    config = DemoConfig(dealers=10, months=6, today=TODAY)
+    ranked = sorted(generator.plan_dealers(config), key=lambda d: d.discipline)
+    days = [len(generator.dealer_agent(config, d).sync_days) for d in (ranked[0], ranked[-1])]
+    assert days[1] - days[0] > 30
+
+
 def test_lead_conversion_is_near_the_baselines(full_year):
     won, total = Counter(), Counter()
     for lead in (lead for d in full_year for lead in d.records["lead"]):
