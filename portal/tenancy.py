@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, column, event, exists, or_, select, union
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.sql.util import find_tables
 
 from portal.models.base import DealerScoped
 from portal.models.records import RepairOrder, RepairPart, Sale
@@ -126,11 +127,27 @@ def _wants_history(state: ORMExecuteState) -> bool:
     return True
 
 
+def _scoped_tables() -> set[str]:
+    found, todo = set(), [DealerScoped]
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if "__table__" in cls.__dict__:
+            found.add(cls.__table__.name)
+    return found
+
+
 def _touches_scoped(state: ORMExecuteState) -> bool:
-    return any(
-        isinstance(m.class_, type) and issubclass(m.class_, DealerScoped)
-        for m in state.all_mappers
-    )
+    """True when the statement reads or writes a dealer-scoped table anywhere.
+
+    ``all_mappers`` lists only the selected entities, so counts such as
+    ``select(func.count()).select_from(Sale)`` and subqueries are found by their tables.
+    """
+    if any(isinstance(m.class_, type) and issubclass(m.class_, DealerScoped)
+           for m in state.all_mappers):
+        return True
+    tables = find_tables(state.statement, include_aliases=True, include_selects=True)
+    return not _scoped_tables().isdisjoint(getattr(t, "name", None) for t in tables)
 
 
 @event.listens_for(Session, "do_orm_execute")
