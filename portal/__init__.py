@@ -26,10 +26,18 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from portal import agents, api, auth, dashboard, users
+    from portal import agents, api, auth, catalogue, dashboard, factory_admin, orders, users
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(users.bp)
     app.register_blueprint(agents.bp)
+    app.register_blueprint(catalogue.bp)
+    app.register_blueprint(orders.bp)
+    app.register_blueprint(factory_admin.bp)
+    from portal import exports, rollups, scorecard
+
+    app.register_blueprint(scorecard.bp)
+    app.register_blueprint(rollups.bp)
+    app.register_blueprint(exports.bp)
     api.init_app(app)

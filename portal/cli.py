@@ -119,6 +119,52 @@ def issue_enrollment(dealer_code: str, hours: int) -> None:
     click.echo(f"valid until {issued.expires_at.isoformat(timespec='seconds')} (one agent, once)")
 
 
+@main.command("seed-catalogue")
+def seed_catalogue_command() -> None:
+    """Add the seed catalogue (brands, models, trims, colours, options, rules); idempotent."""
+    from portal.services.catalogue_seed import seed_catalogue
+
+    with db.system_session("cli") as session:
+        added = seed_catalogue(session)
+        session.commit()
+    click.echo(f"catalogue seeded: {added} rows added")
+
+
+@main.command("simulate-factory")
+@click.option("--once", is_flag=True, help="Run one pass and exit.")
+@click.option("--speed", default=1440.0, show_default=True,
+              help="Simulated seconds per real second (1440: a production day per minute).")
+@click.option("--interval", default=2.0, show_default=True, help="Seconds between passes.")
+def simulate_factory(once: bool, speed: float, interval: float) -> None:
+    """Move demo orders through production with realistic durations, delays and ETA changes."""
+    from portal.services.factory import run_simulator
+
+    run_simulator(session_factory=lambda: db.system_session("factory-simulator"), once=once,
+                  speed=speed, interval=interval, echo=click.echo)
+
+
+@main.command("refresh-metrics")
+@click.option("--dealer", "dealer_code", help="Refresh one dealer only (its code).")
+@click.option("--months", default=13, show_default=True, type=click.IntRange(1, 60),
+              help="How many months back, this one included.")
+def refresh_metrics(dealer_code: str | None, months: int) -> None:
+    """Recompute the CRM-usage metrics and rollup aggregates now."""
+    from portal.services import metrics
+
+    with db.system_session("refresh-metrics") as session:
+        dealer_ids = metrics.dealer_ids_for(session, dealer_code)
+        if dealer_ids == []:
+            raise click.ClickException(f"no dealer with code {dealer_code!r}")
+
+        def progress(done: int, total: int) -> None:
+            click.echo(f"\rrefreshing metrics: {done}/{total} dealers", nl=done == total)
+
+        rows = metrics.refresh(session, months=metrics.last_months(metrics.utcnow().date(), months),
+                               dealer_ids=dealer_ids, progress=progress)
+        session.commit()
+    click.echo(f"{rows} dealer-months refreshed")
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)

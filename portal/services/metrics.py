@@ -118,9 +118,9 @@ METRICS: tuple[MetricDef, ...] = (
               15, _col("lifecycle_covered"), _col("lifecycle_customers"),
               N_("Customers without a contact in the last 6 months")),
     MetricDef("conversion", N_("Lead conversion"),
-              N_("Won leads ÷ leads per purchase timeframe, beside the seeds' baselines (10 % of "
-                 "3-month leads, 4 % of 1-year leads). For the index: wins over twice the "
-                 "baseline's expected wins, capped at 100 %."),
+              N_("Won leads ÷ leads per purchase timeframe, beside the seeds' baselines (10 %% of "
+                 "3-month leads, 4 %% of 1-year leads). For the index: wins over twice the "
+                 "baseline's expected wins, capped at 100 %%."),
               10, lambda t: (t.get("won_3m") or 0) + (t.get("won_1y") or 0), _conversion_target,
               N_("Leads still open")),
     MetricDef("completeness", N_("Data completeness"),
@@ -527,3 +527,10 @@ def data_as_of(session: Session) -> dt.datetime | None:
     """When the aggregates the session can see were last computed."""
     value = session.exec(select(func.max(DealerMonthMetric.computed_at))).one()
     return utc(value) if value else None
+
+
+def dealer_ids_for(session: Session, code: str | None) -> list[int] | None:
+    """[id] of the dealer with *code*, [] when there is none, None (all) without a code."""
+    if code is None:
+        return None
+    return list(session.exec(select(Dealer.id).where(Dealer.code == code)))

@@ -1,0 +1,146 @@
+"""The dealer scorecard, the records to fix, and the benchmark page for regions and HQ."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlmodel import select
+
+from common.enums import Role
+from common.i18n import N_
+from portal import charts, db, jobs, navigation
+from portal.auth import current_scope, roles_required
+from portal.models import Agent, Dealer, Region
+from portal.services import benchmark, rollups
+from portal.services import metrics as m
+
+bp = Blueprint("scorecard", __name__)
+DEALER_ROLES = (Role.dealer_staff, Role.dealer_manager)
+READERS = (Role.region_manager, Role.hq)
+navigation.register("scorecard.index", N_("Scorecard"), DEALER_ROLES, order=60)
+navigation.register("scorecard.benchmark", N_("Benchmark"), READERS, order=60)
+jobs.register("metrics.refresh", m.refresh_job, every=dt.timedelta(minutes=15))
+
+
+def now() -> dt.datetime:
+    return current_app.config.get("METRICS_NOW") or m.utcnow()
+
+
+def chosen_month() -> tuple[dt.date, list[dt.date]]:
+    """The month asked for in ?month=YYYY-MM (one of the last 13), else the current one."""
+    months = m.last_months(now().date())
+    try:
+        month = rollups.parse_month(request.args.get("month", ""))
+    except (ValueError, IndexError):
+        month = months[-1]
+    return (month if month in months else months[-1]), months
+
+
+def visible_dealer(code: str) -> Dealer:
+    """The dealer *code* if the user's scope covers it; 404 otherwise, as for a missing one."""
+    session = db.session()
+    dealer = session.exec(select(Dealer).where(Dealer.code == code)).first()
+    if dealer is None or not current_scope().allows(dealer.id):
+        abort(404)
+    return dealer
+
+
+@bp.get("/scorecard")
+@login_required
+def index():
+    """Send dealer users to their own scorecard, others to the benchmark."""
+    if current_user.dealer_id is None:
+        return redirect(url_for("scorecard.benchmark"))
+    dealer = db.session().get(Dealer, current_user.dealer_id)
+    return redirect(url_for("scorecard.dealer", code=dealer.code, **request.args))
+
+
+@bp.get("/scorecard/<code>")
+@login_required
+def dealer(code: str):
+    """Show one dealer's metrics, ranks, gaps to the benchmark group and 13-month trend."""
+    target, (month, months) = visible_dealer(code), chosen_month()
+    session = db.session()
+    with db.system_session("benchmark") as everyone:
+        card = benchmark.scorecard(session, everyone, dealer_id=target.id, month=month,
+                                   months=months)
+    agents = session.exec(select(Agent).where(Agent.dealer_id == target.id,
+                                              Agent.revoked_at.is_(None))).all()
+    last_sync = max((m.utc(a.last_success_at) for a in agents if a.last_success_at), default=None)
+    return render_template(
+        "metrics/scorecard.html", dealer=target, card=card, month=month, months=months,
+        metrics=m.METRICS, region=session.get(Region, target.region_id),
+        as_of=m.data_as_of(session),
+        hours_since_sync=None if last_sync is None else (now() - last_sync).total_seconds() / 3600,
+        buckets=m.BUCKET_COLUMNS, baselines=m.BASELINES, chart=_trend_chart(card, months))
+
+
+def _trend_chart(card: benchmark.Scorecard, months: list[dt.date]):
+    from flask_babel import gettext as _
+
+    return charts.line_chart(
+        _("CRM-usage index, last 13 months"), [mo.strftime("%y-%m") for mo in months],
+        [(_("This dealer"), list(card.trend.values())),
+         (_("Benchmark group"), list(card.group_trend.values()))], top=100)
+
+
+@bp.get("/scorecard/<code>/fix/<metric>")
+@login_required
+def fix(code: str, metric: str):
+    """List the records that keep one metric of the month from 100 %, a page at a time."""
+    target, (month, _months) = visible_dealer(code), chosen_month()
+    if metric not in m.METRIC_BY_KEY:
+        abort(404)
+    items = benchmark.fix_items(db.session(), metric, target.id, month, now())
+    size, page = current_app.config["PAGE_SIZE"], request.args.get("page", 1, type=int)
+    total_pages = max(1, -(-len(items) // size))
+    page = max(1, min(page, total_pages))
+    pager = rollups.Page(items[(page - 1) * size:page * size], page, size, len(items))
+    return render_template("metrics/fix.html", dealer=target, metric=m.METRIC_BY_KEY[metric],
+                           month=month, page=pager)
+
+
+@bp.get("/benchmark", endpoint="benchmark")
+@roles_required(*READERS)
+def benchmark_page():
+    """Rank the dealers in view, show the index distribution, the trend and the 标杆 dealers."""
+    month, months = chosen_month()
+    session = db.session()
+    regions = rollups.region_names(session)
+    region_id = request.args.get("region", type=int)
+    with db.system_session("benchmark") as everyone:
+        ctx = benchmark.month_context(everyone, month)
+        group_trend = benchmark.group_trend(everyone, months)
+    rows = benchmark.ranking(session, ctx, region_id)
+    size, page = current_app.config["PAGE_SIZE"], request.args.get("page", 1, type=int)
+    page = max(1, min(page, max(1, -(-len(rows) // size))))
+    pager = rollups.Page(rows[(page - 1) * size:page * size], page, size, len(rows))
+    return render_template(
+        "metrics/benchmark.html", month=month, months=months, ctx=ctx, rows=rows, page=pager,
+        regions=regions, region_id=region_id, as_of=m.data_as_of(session),
+        dealers=rollups.dealer_names(session, [r.dealer_id for r in pager.items]),
+        group_dealers=_group_names(ctx), charts=_benchmark_charts(session, rows, months,
+                                                                  group_trend))
+
+
+def _group_names(ctx: benchmark.MonthContext) -> list[tuple[Dealer, float]]:
+    with db.system_session("benchmark") as everyone:
+        names = rollups.dealer_names(everyone, ctx.group)
+    return sorted(((names[d], ctx.index[d]) for d in ctx.group), key=lambda p: -p[1])
+
+
+def _benchmark_charts(session, rows, months, group_trend) -> dict:
+    from flask_babel import gettext as _
+
+    counts = benchmark.histogram(r.index for r in rows)
+    labels = [f"{10 * i}–{10 * i + 9}" if i < 9 else "90–100" for i in range(10)]
+    scope_trend = benchmark.trend(session, months)
+    return {
+        "histogram": charts.bar_chart(_("Dealers per index band"), labels, counts),
+        "trend": charts.line_chart(
+            _("Mean CRM-usage index, last 13 months"), [mo.strftime("%y-%m") for mo in months],
+            [(_("Dealers in view"), list(scope_trend.values())),
+             (_("Benchmark group"), list(group_trend.values()))], top=100),
+    }
