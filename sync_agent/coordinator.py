@@ -181,6 +181,13 @@ class Coordinator:
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
+            self._client = None
+
+    def __enter__(self) -> Coordinator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # -- the cycle ------------------------------------------------------------------------------
 
