@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from click.testing import CliRunner
+from flask.cli import ScriptInfo
 from sqlmodel import select
 
 from common.enums import Role
+from portal import cli
 from portal.models import AuditLog, User
 from portal.services.users import UserError, check_password
 
@@ -141,3 +144,15 @@ def test_another_dealers_user_is_not_found(client, make_dealer, make_user, login
     response = client.get(url) if path == "/users/{id}" else client.post(url, data={"role": "x"})
     assert response.status_code == 404
     assert stranger.username not in response.text
+
+
+
+@pytest.mark.parametrize(
+    ("password", "exit_code", "output"),
+    [("Buick-GL8-2024", 0, "created cli.manager"), ("123456789012", 1, "only digits")],
+)
+def test_cli_create_user_applies_the_policy(app, make_dealer, password, exit_code, output):
+    args = ["create-user", "--username", "cli.manager", "--password", password, "--role",
+            "dealer_manager", "--dealer", make_dealer().code]
+    result = CliRunner().invoke(cli.main, args, obj=ScriptInfo(create_app=lambda: app))
+    assert (result.exit_code, output in result.output) == (exit_code, True)
