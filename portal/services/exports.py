@@ -96,8 +96,8 @@ def _scorecard(c: Context) -> Table:
     with c.everyone() as everyone:
         card = benchmark.scorecard(c.session, everyone, dealer_id=dealer_id, month=month,
                                    months=[month])
-    head = [c._("Metric"), c._("Definition"), c._("Weight"), c._("Value %"),
-            c._("Benchmark group %"), c._("Gap (points)")]
+    head = [c._("Metric"), c._("Definition"), c._("Weight"), c._("Value (%%)"),
+            c._("Benchmark group (%%)"), c._("Gap (points)")]
     return head, [[c._(m.METRIC_BY_KEY[g.key].label), c._(m.METRIC_BY_KEY[g.key].definition),
                    m.METRIC_BY_KEY[g.key].weight, _pct(g.value), _pct(g.benchmark), g.gap]
                   for g in card.gaps]

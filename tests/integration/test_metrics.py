@@ -26,7 +26,8 @@ def computed(db, dealer, month: dt.date = FEB) -> DealerMonthMetric:
 def test_post_sale_contact_within_30_days(db, make_dealer):
     dealer = make_dealer()
     by_vin, by_id = rec.sale(db, dealer, "2024-02-01"), rec.sale(db, dealer, "2024-02-05")
-    late, never = rec.sale(db, dealer, "2024-02-10"), rec.sale(db, dealer, "2024-02-11")
+    late = rec.sale(db, dealer, "2024-02-10")
+    rec.sale(db, dealer, "2024-02-11")  # never contacted
     rec.contact(db, dealer, by_vin.vin, at("2024-02-11"))
     rec.contact(db, dealer, by_id.record_id, at("2024-03-05"))  # day 29
     rec.contact(db, dealer, late.vin, at("2024-03-21"))  # day 40

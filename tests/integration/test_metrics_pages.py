@@ -72,7 +72,7 @@ def test_hq_rollups_drill_down_to_sales(world, make_user, login, client):
     login(make_user(Role.hq))
     page = client.get("/rollups/?first=2024-03&last=2024-03", headers=EN).text
     assert 'data-testid="total-sales"' in page and "M2" in page
-    drill = client.get(f"/rollups/sales?first=2024-03&last=2024-03&brand=Buick&model=M2",
+    drill = client.get("/rollups/sales?first=2024-03&last=2024-03&brand=Buick&model=M2",
                        headers=EN).text
     assert "1 records" in drill and world["c"].code in drill
 
