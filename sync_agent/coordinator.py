@@ -27,6 +27,7 @@ from common.protocol import (
     Outcome,
     PushItem,
     PushRequest,
+    PushResponse,
 )
 from sync_agent import __version__
 from sync_agent.client import (
@@ -127,6 +128,14 @@ def read_status(store: Store, *, syncing: bool = False,
         portal=identity.portal_url if identity else None)
 
 
+@dataclass
+class _Drain:
+    """State of one drain: the batch size in use and whether a new epoch was started."""
+
+    limit: int
+    renumbered: bool = False
+
+
 class Coordinator:
     """Owns the sync cycle of one store; thread-safe, one cycle at a time."""
 
@@ -166,8 +175,17 @@ class Coordinator:
             self.wakeup(0)
 
     def status(self) -> AgentStatus:
-        return read_status(self.store, syncing=self._cycle.locked(),
+        return read_status(self.store, syncing=self.syncing,
                            next_retry_in_s=self.next_retry_in())
+
+    @property
+    def syncing(self) -> bool:
+        return self._cycle.locked()
+
+    @property
+    def wake_pending(self) -> bool:
+        """A save asked for a push that the cycle in progress may have missed."""
+        return self._wake.is_set() and self.store.pending_count() > 0
 
     def next_retry_in(self) -> float | None:
         if self.backoff.failures == 0:
@@ -231,24 +249,12 @@ class Coordinator:
 
     def _push_until_drained(self, client: Client, counts: dict[str, int]) -> None:
         """Push batches back to back while a backlog remains; an empty push is the heartbeat."""
-        limit, renumbered = self.batch_records, False
+        drain = _Drain(limit=self.batch_records)
         while True:
-            batch = self.store.next_batch(limit, BATCH_BYTES)
-            try:
-                response = client.push(self._push_request(batch))
-            except EpochConflict as error:
-                if renumbered:
-                    raise RequestRejected(f"The portal still reports a sequence conflict after "
-                                          f"a new epoch: {error.message}") from None
-                self._start_new_epoch(client, error)
-                renumbered = True
-                continue
-            except TooLarge:
-                if len(batch) <= 1:
-                    self._quarantine_oversized(batch)
-                    continue
-                limit = max(1, len(batch) // 2)
-                continue
+            batch = self.store.next_batch(drain.limit, BATCH_BYTES)
+            response = self._push_batch(client, batch, drain)
+            if response is None:
+                continue  # new epoch or smaller batch: push again at once
             summary = self.store.apply_results(response.results)
             counts["pushed"] += len(batch)
             counts["acknowledged"] += summary.acknowledged
@@ -258,6 +264,22 @@ class Coordinator:
             if summary.acknowledged + summary.rejected == 0:
                 raise RequestRejected(f"The portal answered a batch of {len(batch)} records "
                                       "without acknowledging any of them.")
+
+    def _push_batch(self, client: Client, batch: list, drain: _Drain) -> PushResponse | None:
+        """Push one batch; None when it must be pushed again (renumbered, or split)."""
+        try:
+            return client.push(self._push_request(batch))
+        except EpochConflict as error:
+            if drain.renumbered:
+                raise RequestRejected("The portal still reports a sequence conflict after a "
+                                      f"new epoch: {error.message}") from None
+            self._start_new_epoch(client, error)
+            drain.renumbered = True
+        except TooLarge:
+            if len(batch) <= 1:
+                self._quarantine_oversized(batch)
+            drain.limit = max(1, len(batch) // 2)
+        return None
 
     def _push_request(self, batch: list) -> PushRequest:
         identity = self.store.require_identity()

@@ -98,6 +98,8 @@ class Runner:
 
     def run_in(self, seconds: float) -> None:
         """Bring the next cycle forward to *seconds* from now (if that is sooner)."""
+        if seconds == 0 and self.coordinator.syncing:
+            return  # the running cycle pushes again, or _tick reschedules when it ends
         job = self._scheduler.get_job(JOB_ID)
         when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)
         if job is not None and (job.next_run_time is None or when < job.next_run_time):
@@ -105,11 +107,14 @@ class Runner:
 
     def _tick(self) -> None:
         try:
-            self.coordinator.sync()
+            report = self.coordinator.sync()
         except Exception:  # the scheduler thread must survive anything, and say what it was
             log.exception("The sync cycle failed unexpectedly; it will run again next tick.")
+            return
         if self.coordinator.stopped:
             self.stopped.set()
+        elif report.ok and self.coordinator.wake_pending:
+            self.run_in(0)  # a save arrived as the cycle ended
 
 
 def run_forever(data_dir: Path, *, interval: float = DEFAULT_INTERVAL,

@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from sync_agent.client import TransientError
 from sync_agent.coordinator import Coordinator
 from sync_agent.runner import AgentLocked, DataDirLock, Runner
 from tests.unit.agent_fakes import FakePortal, enrolled_store, lead
@@ -107,3 +108,12 @@ def test_run_process_stops_gracefully_on_sigterm(tmp_path):
 def test_store_file_is_private(tmp_path):
     enrolled_store(tmp_path).close()
     assert (tmp_path / "agent.db").stat().st_mode & 0o077 == 0
+
+
+def test_saves_while_offline_do_not_spin(running):
+    runner, coordinator, portal = running
+    portal.fail_next.extend(TransientError("down") for _ in range(1000))
+    for _ in range(5):
+        coordinator.save_record("lead", lead())
+        time.sleep(0.2)
+    assert len(portal.pushes) < 8 and coordinator.store.pending_count() == 5
