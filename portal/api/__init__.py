@@ -20,11 +20,12 @@ bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
 
 def init_app(app: Flask) -> None:
     """Register the API blueprints and answer SyncError as the JSON error of the contract."""
-    from portal.api import sync
+    from portal.api import factory, sync
 
     app.register_error_handler(SyncError, error_response)
     register_api_blueprint(app, bp)
     register_api_blueprint(app, sync.bp)
+    register_api_blueprint(app, factory.bp)
 
 
 def register_api_blueprint(app: Flask, blueprint: Blueprint) -> None:

@@ -85,6 +85,8 @@ def document() -> dict:
         "components": {"schemas": _schemas(), "securitySchemes": {
             "agentToken": {"type": "http", "scheme": "bearer",
                            "description": "The agent token obtained by enrolment."},
+            "factoryToken": {"type": "http", "scheme": "bearer",
+                             "description": "A factory-system token HQ issues in the portal."},
         }},
     }
 

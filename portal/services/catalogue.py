@@ -22,10 +22,10 @@ from portal.models import (
     CarModel,
     CatalogueOption,
     CatalogueRule,
-    ChangeFeed,
     Colour,
     Trim,
 )
+from portal.services.sync import publish_change
 
 REQUIRES, EXCLUDES, NOT_OFFERED = "requires", "excludes", "not_offered"
 RULE_KINDS = (REQUIRES, EXCLUDES, NOT_OFFERED)
@@ -280,6 +280,24 @@ def models(*, session: Session, brand_id: int | None = None) -> list[CarModel]:
     return list(session.exec(stmt))
 
 
+def models_all(*, session: Session, brand_id: int) -> list[CarModel]:
+    """Every model of a brand, deactivated ones included (for HQ)."""
+    return list(session.exec(select(CarModel).where(CarModel.brand_id == brand_id)
+                             .order_by(CarModel.sort, CarModel.id)))
+
+
+def item_rows(*, session: Session, model_id: int) -> dict[str, list]:
+    """The trims, colours and options of a model as rows, deactivated ones included."""
+    return {kind: list(session.exec(select(table).where(table.model_id == model_id)
+                                    .order_by(table.sort, table.id)))
+            for kind, table in ITEM_TABLES.items()}
+
+
+def rules_of(*, session: Session, model_id: int) -> list[CatalogueRule]:
+    return list(session.exec(select(CatalogueRule).where(CatalogueRule.model_id == model_id)
+                             .order_by(CatalogueRule.kind, CatalogueRule.id)))
+
+
 def build_spec(*, session: Session, model_id: int, include_inactive: bool = False) -> ModelSpec:
     """Snapshot one model's active trims, colours, options and rules for the rule engine."""
     model = session.get(CarModel, model_id)
@@ -433,10 +451,5 @@ def _record(session: Session, *, model_id: int, actor: str, action: str, target:
 
 
 def publish(session: Session, *, dealer_id: int | None, kind: str, payload: dict) -> None:
-    """Append a change for the agents (through the sync service once it exists)."""
-    try:
-        from portal.services.sync import publish_change
-    except ImportError:  # the sync feature may not be merged yet
-        session.add(ChangeFeed(dealer_id=dealer_id, kind=kind, payload=payload))
-        return
+    """Append a change for the agents to pull (``dealer_id`` None: every dealer)."""
     publish_change(session, dealer_id=dealer_id, kind=kind, payload=payload)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -344,3 +346,23 @@ def _new_vin(session: Session, sim: SimVehicle, now: dt.datetime) -> str:
         if not session.exec(select(OrderVehicle).where(OrderVehicle.vin == vin)).first():
             return vin
     raise RuntimeError("no free VIN serial")  # pragma: no cover - a million serials per model
+
+
+def run_simulator(*, session_factory: Callable[[], Session], once: bool, speed: float,
+                  interval: float, echo: Callable[[str], None] = print) -> int:
+    """Run simulator passes (one, or until interrupted); return how many events were applied."""
+    applied = 0
+    while True:
+        with session_factory() as session:
+            results = simulate_tick(session=session, speed=speed)
+            session.commit()
+        moved = sum(r.outcome == APPLIED for r in results)
+        applied += moved
+        if moved:
+            echo(f"factory simulator: {moved} vehicles moved on")
+        if once:
+            return applied
+        try:
+            time.sleep(interval)
+        except KeyboardInterrupt:  # pragma: no cover - interactive stop
+            return applied

@@ -214,17 +214,24 @@ def _line_config(spec: catalogue.ModelSpec, line: LineInput) -> dict:
 
 def next_number(session: Session, dealer_id: int, year: int) -> str:
     """The next human-friendly order number of the dealer: SH001-2026-00042."""
-    try:
-        with session.begin_nested():
-            session.add(OrderSequence(dealer_id=dealer_id, year=year, last=0))
-    except IntegrityError:
-        pass  # the year's counter exists already
-    counter = session.exec(select(OrderSequence).where(
-        OrderSequence.dealer_id == dealer_id, OrderSequence.year == year).with_for_update()).one()
+    counter = _locked_counter(session, dealer_id, year)
+    if counter is None:
+        try:
+            with session.begin_nested():
+                session.add(OrderSequence(dealer_id=dealer_id, year=year, last=0))
+        except IntegrityError:
+            pass  # another order of this dealer created the year's counter first
+        counter = _locked_counter(session, dealer_id, year)
     counter.last += 1
     session.add(counter)
     dealer = session.get(Dealer, dealer_id)
     return f"{dealer.code}-{year}-{counter.last:05d}"
+
+
+def _locked_counter(session: Session, dealer_id: int, year: int) -> OrderSequence | None:
+    return session.exec(select(OrderSequence).where(
+        OrderSequence.dealer_id == dealer_id, OrderSequence.year == year
+    ).with_for_update()).first()
 
 
 # ---------------------------------------------------------------- changing and cancelling
