@@ -41,3 +41,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(rollups.bp)
     app.register_blueprint(exports.bp)
     api.init_app(app)
+    from portal import crm
+
+    crm.init_app(app)

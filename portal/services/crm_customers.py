@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
+from common.followup import BUSINESS_TZ
 from portal.models import Complaint, Contact, Dealer, Lead, RepairOrder, RepairPart, Sale, Survey
 from portal.services.crm_lists import like
 from portal.tenancy import service_history
@@ -37,6 +38,18 @@ class Vehicle360:
     @property
     def sale(self) -> Sale | None:
         return self.sales[-1][0] if self.sales else None
+
+    @property
+    def timeline(self) -> list[tuple[str, object]]:
+        """("sale", (Sale, Dealer)) and ("repair", Repair) events, oldest first."""
+        events = [(dt.datetime.combine(s.sale_date, dt.time(), BUSINESS_TZ), "sale", (s, d))
+                  for s, d in self.sales]
+        events += [(_aware(r.order.opened_at), "repair", r) for r in self.repairs]
+        return [(kind, item) for _, kind, item in sorted(events, key=lambda e: e[0])]
+
+
+def _aware(at: dt.datetime) -> dt.datetime:
+    return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
 
 
 def _dealers(session: Session, ids: set[int]) -> dict[int, Dealer]:

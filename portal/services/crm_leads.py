@@ -1,0 +1,111 @@
+"""Leads by purchase timeframe: the list, each salesperson's next actions, conversion per bucket.
+
+Handling rules and baselines are shared with the agent and live in :mod:`common.leads`. A
+manager assigns a lead by correcting its ``salesperson`` (an overlay, see crm_corrections), so
+the to-do list reads the effective values, overlay included.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, or_
+from sqlmodel import Session, select
+
+from common.enums import LeadStatus, LeadTimeframe
+from common.followup import local_date
+from common.leads import ACTIVE_STATUSES, BASELINE_CONVERSION, NextAction, conversion, next_action
+from portal.models import Lead
+from portal.services import crm_corrections
+from portal.services.crm_lists import like
+
+
+@dataclass(frozen=True)
+class LeadFilters:
+    q: str = ""
+    timeframe: str = ""
+    status: str = ""
+    salesperson: str = ""
+    source: str = ""
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> LeadFilters:
+        def pick(name: str, allowed) -> str:
+            value = args.get(name, "")
+            return value if value in allowed else ""
+
+        return cls(args.get("q", "").strip()[:100],
+                   pick("timeframe", set(LeadTimeframe)), pick("status", set(LeadStatus)),
+                   args.get("salesperson", "").strip()[:100], args.get("source", "")[:20])
+
+
+def leads_query(filters: LeadFilters):
+    """Leads matching *filters*, newest first."""
+    stmt = select(Lead)
+    if filters.q:
+        pattern = like(filters.q)
+        stmt = stmt.where(or_(Lead.name.like(pattern, escape="\\"),
+                              Lead.phone.like(pattern, escape="\\"),
+                              Lead.interested_model.like(pattern, escape="\\")))
+    for column, value in ((Lead.purchase_timeframe, filters.timeframe),
+                          (Lead.status, filters.status), (Lead.salesperson, filters.salesperson),
+                          (Lead.source, filters.source)):
+        if value:
+            stmt = stmt.where(column == value)
+    return stmt.order_by(Lead.created_at.desc(), Lead.record_id)
+
+
+@dataclass(frozen=True)
+class LeadTodo:
+    lead: Lead
+    salesperson: str  # effective, after a manager's assignment
+    action: NextAction
+
+
+def todo(*, session: Session, today: dt.date, salesperson: str = "") -> list[LeadTodo]:
+    """Every active lead's next action, most urgent first; optionally for one salesperson."""
+    leads = list(session.exec(select(Lead).where(Lead.status.in_(list(ACTIVE_STATUSES)))))
+    values = crm_corrections.effective_values(session=session, kind="lead", records=leads)
+    items = []
+    for lead in leads:
+        eff = values[lead.record_id]
+        action = next_action(timeframe=eff["purchase_timeframe"], status=eff["status"],
+                             salesperson=eff["salesperson"], created=local_date(lead.created_at),
+                             today=today)
+        if action and (not salesperson or eff["salesperson"] == salesperson):
+            items.append(LeadTodo(lead, eff["salesperson"], action))
+    return sorted(items, key=lambda t: (t.action.due, t.lead.name))
+
+
+@dataclass(frozen=True)
+class BucketConversion:
+    timeframe: LeadTimeframe
+    leads: int
+    won: int
+    rate: float | None
+    baseline: float | None
+
+
+def conversion_by_bucket(*, session: Session, filters: LeadFilters) -> list[BucketConversion]:
+    """Won ÷ leads per timeframe bucket for the filtered leads, beside the seeds' baselines."""
+    inner = leads_query(LeadFilters(filters.q, "", "", filters.salesperson, filters.source))
+    sub = inner.order_by(None).subquery()
+    rows = session.execute(
+        select(sub.c.purchase_timeframe, func.count(),
+               func.sum(case((sub.c.status == LeadStatus.won.value, 1), else_=0)))
+        .group_by(sub.c.purchase_timeframe)).all()
+    counts = {tf: (total, int(won or 0)) for tf, total, won in rows}
+    result = []
+    for bucket in LeadTimeframe:
+        total, won = counts.get(bucket.value, (0, 0))
+        result.append(BucketConversion(bucket, total, won, conversion(won, total),
+                                       BASELINE_CONVERSION[bucket]))
+    return result
+
+
+def salespeople(*, session: Session) -> list[str]:
+    """Names of salespeople on leads in scope, for the filter."""
+    names = session.exec(select(Lead.salesperson).where(Lead.salesperson != "").distinct())
+    return sorted(names)
