@@ -18,6 +18,7 @@ SCHEMA_VERSION = 1
 ACCEPTED_SCHEMA_VERSIONS = frozenset({SCHEMA_VERSION, SCHEMA_VERSION - 1})
 MAX_BATCH_RECORDS = 500
 MAX_BATCH_BYTES = 4 * 1024 * 1024
+MAX_SEQ = 2**31 - 1  # sequences, epochs and versions are 32-bit integers in the portal database
 
 
 class Outcome(StrEnum):
@@ -48,21 +49,21 @@ class _Envelope(BaseModel):
 
 class Heartbeat(_Envelope):
     agent_version: Annotated[str, Field(max_length=40)]
-    pending_count: Annotated[int, Field(ge=0)]
+    pending_count: Annotated[int, Field(ge=0, le=MAX_SEQ)]
     oldest_pending_age_s: Annotated[float, Field(ge=0)] | None = None
-    quarantine_count: Annotated[int, Field(ge=0)] = 0
+    quarantine_count: Annotated[int, Field(ge=0, le=MAX_SEQ)] = 0
 
 
 class PushItem(_Envelope):
     """One outbox entry; ``record`` is validated per item so one bad record rejects alone."""
 
-    seq: Annotated[int, Field(ge=1)]
+    seq: Annotated[int, Field(ge=1, le=MAX_SEQ)]
     record: dict[str, Any]
 
 
 class PushRequest(_Envelope):
     agent_id: UUID
-    epoch: Annotated[int, Field(ge=1)]
+    epoch: Annotated[int, Field(ge=1, le=MAX_SEQ)]
     schema_version: int
     heartbeat: Heartbeat
     records: Annotated[list[PushItem], Field(max_length=MAX_BATCH_RECORDS)]

@@ -33,6 +33,9 @@ bp = Blueprint("sync_api", __name__, url_prefix=API_PREFIX)
 def enroll():
     """Exchange a one-time enrolment code for an agent identity and token."""
     body = _model(EnrollRequest, request.get_json(silent=True))
+    if not service.storable(body.model_dump()):
+        raise SyncError(400, ErrorCode.bad_request, "Text holds a NUL character or a lone "
+                        "surrogate; send plain text.")
     session = set_scope(db.session(), Scope.everything("enroll"))
     try:
         enrolled = agents.enroll(session=session, code=body.code, agent_name=body.agent_name,
@@ -72,7 +75,8 @@ def _apply(session, payload: PushRequest) -> PushResponse:
     dealer = session.get(Dealer, g.agent.dealer_id)
     for attempt in (1, 2):
         try:
-            answer = service.push(session=session, agent=g.agent, dealer=dealer, request=payload)
+            answer = service.push(session=session, agent=g.agent, dealer=dealer, request=payload,
+                                  check_text=service.may_hold_unstorable_text(request.get_data()))
             session.commit()
             return answer
         except IntegrityError:

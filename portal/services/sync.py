@@ -8,6 +8,7 @@ business-key kind, then bulk inserts and bulk updates.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, get_args
@@ -20,6 +21,7 @@ from common.enums import RecordKind
 from common.protocol import (
     ACCEPTED_SCHEMA_VERSIONS,
     MAX_BATCH_RECORDS,
+    MAX_SEQ,
     ErrorCode,
     ItemResult,
     Outcome,
@@ -66,7 +68,7 @@ def parse_push(body: Any) -> PushRequest:
     if not isinstance(body, dict):
         raise SyncError(400, ErrorCode.bad_request, "The body must be a JSON object.")
     version = body.get("schema_version")
-    if version not in ACCEPTED_SCHEMA_VERSIONS:
+    if type(version) is not int or version not in ACCEPTED_SCHEMA_VERSIONS:
         accepted = ", ".join(str(v) for v in sorted(ACCEPTED_SCHEMA_VERSIONS))
         raise SyncError(422, ErrorCode.unsupported_schema,
                         f"Schema version {version!r} is not supported (the portal accepts "
@@ -76,10 +78,34 @@ def parse_push(body: Any) -> PushRequest:
         raise SyncError(413, ErrorCode.too_large,
                         f"A batch holds at most {MAX_BATCH_RECORDS} records ({len(records)} sent).")
     try:
-        return PushRequest.model_validate(body)
+        request = PushRequest.model_validate(body)
     except ValidationError as error:
         _code, message, _field = describe_validation_error(error)
         raise SyncError(400, ErrorCode.bad_request, f"Malformed push: {message}") from error
+    if not storable(request.heartbeat.agent_version):
+        raise SyncError(400, ErrorCode.bad_request, "Malformed push: heartbeat.agent_version "
+                        "holds a NUL character or a lone surrogate.")
+    return request
+
+
+_UNSTORABLE_ESCAPE = re.compile(rb"\\u(0000|[dD][89abcdefABCDEF])")
+_UNSTORABLE_CHAR = re.compile("[\x00\ud800-\udfff]")
+
+
+def may_hold_unstorable_text(body: bytes) -> bool:
+    """Cheap pre-check of a raw JSON body for escapes of NUL or UTF-16 surrogates."""
+    return _UNSTORABLE_ESCAPE.search(body) is not None
+
+
+def storable(value: Any) -> bool:
+    """False when a string in *value* holds NUL (PostgreSQL refuses it) or a lone surrogate."""
+    if isinstance(value, str):
+        return _UNSTORABLE_CHAR.search(value) is None
+    if isinstance(value, dict):
+        return all(storable(k) and storable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(storable(v) for v in value)
+    return True
 
 
 # --- push ----------------------------------------------------------------------------------
@@ -113,8 +139,11 @@ class _Held:
 
 
 def push(*, session: Session, agent: Agent, dealer: Dealer, request: PushRequest,
-         now: dt.datetime | None = None) -> PushResponse:
+         now: dt.datetime | None = None, check_text: bool = True) -> PushResponse:
     """Apply one batch in the session's transaction and answer per record, in input order.
+
+    *check_text* scans each record for text the databases refuse; the API skips the scan
+    when the raw body shows no such escape (see :func:`may_hold_unstorable_text`).
 
     Raises SyncError (nothing applied) for an epoch conflict or a sequence that went backwards.
     The caller commits; on SyncError it should still commit :func:`record_heartbeat`.
@@ -124,7 +153,7 @@ def push(*, session: Session, agent: Agent, dealer: Dealer, request: PushRequest
     _check_epoch(agent, request.epoch)
     items = [_Item(i, it.seq, it.record) for i, it in enumerate(request.records)]
     for item in items:
-        _parse(item, dealer.code)
+        _parse(item, dealer.code, check_text)
     held = _load_held(session, items)
     rejected_before = _rejected_seqs(session, agent, items)
     _check_regression(agent, items, held, rejected_before)
@@ -179,11 +208,18 @@ def _outcome(item: _Item, outcome: Outcome) -> None:
     item.result = ItemResult(seq=item.seq, record_id=item.record_id, outcome=outcome)
 
 
-def _parse(item: _Item, dealer_code: str) -> None:
+def _parse(item: _Item, dealer_code: str, check_text: bool) -> None:
     try:
         item.record = parse_record(item.raw)
     except ValidationError as error:
         _reject(item, *describe_validation_error(error))
+        return
+    if item.record.version > MAX_SEQ:
+        _reject(item, "invalid_version", f"version must be at most {MAX_SEQ}.", "version")
+        return
+    if check_text and not storable(item.raw):
+        _reject(item, "invalid_character", "A text field holds a NUL character or a lone "
+                "UTF-16 surrogate, which cannot be stored; correct the text.")
         return
     if item.record.dealer_code != dealer_code:
         _reject(item, "wrong_dealer",
