@@ -466,7 +466,7 @@ def pull(*, session: Session, cursor: int, limit: int) -> PullResponse:
     ).all()
     page = rows[:limit]
     changes = [{"id": r.id, "kind": r.kind, "payload": r.payload,
-                "created_at": r.created_at.isoformat()} for r in page]
+                "created_at": _utc(r.created_at).isoformat()} for r in page]
     return PullResponse(changes=changes, cursor=page[-1].id if page else cursor,
                         more=len(rows) > limit)
 
