@@ -58,7 +58,7 @@ def csv_lines(header: Iterable[str], rows: Iterable[Iterable[object]]) -> Iterat
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
-    yield "\ufeff" + buffer.getvalue()
+    yield "\ufeff" + _drain(buffer)
     for n, row in enumerate(rows, start=1):
         writer.writerow([_safe_cell(v) for v in row])
         if n % CSV_BATCH == 0:
