@@ -213,3 +213,24 @@ def test_hq_manages_tokens_on_a_page(client, db, make_user, login):
     client.post(f"/factory/tokens/{stored.id}/revoke")
     db.expire_all()
     assert db.get(FactoryToken, stored.id).revoked_at is not None
+
+
+def _cli(app, *args):
+    from click.testing import CliRunner
+    from flask.cli import ScriptInfo
+
+    from portal.cli import main
+
+    return CliRunner().invoke(main, list(args), obj=ScriptInfo(create_app=lambda: app))
+
+
+def test_simulate_factory_command_moves_orders(app, db, order):
+    result = _cli(app, "simulate-factory", "--once", "--speed", "1e9")
+    assert result.exit_code == 0, result.output
+    assert "2 vehicles moved on" in result.output
+    assert vehicle(db, order).stage == "scheduled"
+
+
+def test_seed_catalogue_command_is_idempotent(app, order):
+    result = _cli(app, "seed-catalogue")
+    assert (result.exit_code, result.output.strip()) == (0, "catalogue seeded: 0 rows added")
