@@ -1,0 +1,52 @@
+"""Leads: conversion per timeframe beside the baselines, each salesperson's next actions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from common.enums import Role
+from portal.services import crm_leads as service
+from tests.integration.crm_factories import add_lead
+
+EN = {"Accept-Language": "en"}
+NOW = dt.datetime.now(dt.UTC)
+
+
+def test_conversion_per_bucket_beside_baselines(db, make_dealer):
+    dealer = make_dealer()
+    for status in ("won", "open", "lost", "open"):
+        add_lead(db, dealer, timeframe="within_3_months", status=status)
+    add_lead(db, make_dealer(), timeframe="within_3_months", status="won")
+    rows = {c.timeframe.value: c for c in service.conversion_by_bucket(
+        session=db, filters=service.LeadFilters())}
+    assert (rows["within_3_months"].leads, rows["within_3_months"].won) == (5, 2)
+    assert rows["within_1_year"].rate is None and rows["within_1_year"].baseline == 0.04
+
+
+def test_conversion_table_shows_baselines_and_dash(client, db, make_dealer, make_user, login):
+    dealer = make_dealer()
+    add_lead(db, dealer, timeframe="within_3_months", status="won")
+    add_lead(db, dealer, timeframe="within_3_months")
+    login(make_user(Role.dealer_staff, dealer=dealer))
+    body = client.get("/leads/", headers=EN).text
+    row = body.split('data-testid="conversion-within_3_months"')[1].split("</tr>")[0]
+    assert "50.0 %" in row and "10.0 %" in row
+    assert "—" in body.split('data-testid="conversion-immediate"')[1].split("</tr>")[0]
+
+
+def test_next_actions_per_salesperson(client, db, make_dealer, make_user, login):
+    dealer = make_dealer()
+    add_lead(db, dealer, name="甲", timeframe="immediate", salesperson="李娜",
+             created=NOW - dt.timedelta(days=3))
+    add_lead(db, dealer, name="乙", timeframe="within_6_months", salesperson="王强", created=NOW)
+    add_lead(db, dealer, name="丙", timeframe="immediate", salesperson="李娜", status="won")
+    login(make_user(Role.dealer_staff, dealer=dealer))
+    body = client.get("/leads/next?salesperson=李娜", headers=EN).text
+    assert body.count('data-testid="todo-row"') == 1
+    assert "Follow up now" in body and "Overdue" in body and "乙" not in body
+
+
+def test_unassigned_immediate_lead_asks_for_assignment(db, make_dealer):
+    add_lead(db, make_dealer(), timeframe="immediate", salesperson="")
+    [item] = service.todo(session=db, today=NOW.date())
+    assert item.action.action == "assign"
