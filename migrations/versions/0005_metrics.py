@@ -79,6 +79,28 @@ def upgrade() -> None:
     )
     op.create_index("ix_dealermonthpart_month", "dealermonthpart", ["month", "region_id"])
     op.create_table(
+        "regionmonthvolume",
+        sa.Column("region_id", sa.Integer(), sa.ForeignKey("region.id"), nullable=False),
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("brand", _text(100), nullable=False),
+        sa.Column("model", _text(100), nullable=False),
+        sa.Column("sales", sa.Integer(), nullable=False),
+        sa.Column("repairs", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("region_id", "month", "brand", "model"),
+    )
+    op.create_table(
+        "regionmonthpart",
+        sa.Column("region_id", sa.Integer(), sa.ForeignKey("region.id"), nullable=False),
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("brand", _text(100), nullable=False),
+        sa.Column("model", _text(100), nullable=False),
+        sa.Column("part_number", _text(40), nullable=False),
+        sa.Column("name", _text(100), nullable=False),
+        sa.Column("qty", sa.Integer(), nullable=False),
+        sa.Column("repairs", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("region_id", "month", "brand", "model", "part_number"),
+    )
+    op.create_table(
         "export",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("user_id", sa.Integer(), sa.ForeignKey("user.id"), nullable=False),
@@ -99,6 +121,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("export", "dealermonthpart", "dealermonthvolume", "dealermonthmetric"):
+    for table in ("export", "regionmonthpart", "regionmonthvolume", "dealermonthpart",
+                  "dealermonthvolume", "dealermonthmetric"):
         op.drop_table(table)  # drops its indexes too
     op.drop_table("agentsyncday")

@@ -17,6 +17,8 @@ from portal.models.metrics import (
     DealerMonthPart,
     DealerMonthVolume,
     Export,
+    RegionMonthPart,
+    RegionMonthVolume,
 )
 from portal.models.orders import (
     EtaHistory,
@@ -72,6 +74,8 @@ __all__ = [
     "RecordCorrection",
     "RecordNote",
     "Region",
+    "RegionMonthPart",
+    "RegionMonthVolume",
     "RepairOrder",
     "RepairPart",
     "Sale",

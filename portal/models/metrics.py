@@ -107,3 +107,27 @@ class Export(SQLModel, table=True):
     error: str = Field(default="", max_length=500)
     created_at: dt.datetime = timestamp(default_factory=utcnow)
     finished_at: dt.datetime | None = timestamp(default=None)
+
+
+class RegionMonthVolume(SQLModel, table=True):
+    """DealerMonthVolume summed per region, for pages whose scope is national (HQ)."""
+
+    region_id: int = Field(foreign_key="region.id", primary_key=True)
+    month: dt.date = Field(primary_key=True)
+    brand: str = Field(max_length=100, primary_key=True)
+    model: str = Field(max_length=100, primary_key=True)
+    sales: int = 0
+    repairs: int = 0
+
+
+class RegionMonthPart(SQLModel, table=True):
+    """DealerMonthPart summed per region, for pages whose scope is national (HQ)."""
+
+    region_id: int = Field(foreign_key="region.id", primary_key=True)
+    month: dt.date = Field(primary_key=True)
+    brand: str = Field(max_length=100, primary_key=True)
+    model: str = Field(max_length=100, primary_key=True)
+    part_number: str = Field(max_length=40, primary_key=True)
+    name: str = Field(max_length=100)
+    qty: int = 0
+    repairs: int = 0

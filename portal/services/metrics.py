@@ -32,6 +32,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from sqlalchemy import insert
 from sqlmodel import Session, delete, func, select
 
 from common.enums import LeadTimeframe
@@ -321,15 +322,27 @@ def month_days(period: Period) -> int:
 
 @dataclass
 class DealerData:
-    """The narrow columns of one dealer's records a computation needs."""
+    """The narrow columns of one dealer's records a computation needs, by month where useful."""
 
-    sales: list[tuple]  # (record_id, vin, sale_date, phone, postcode)
+    sales: list[tuple]  # (record_id, vin, sale_date, phone, postcode), the last 5 years
     contacts: dict[str, list[dt.datetime]]
-    repairs: list[tuple]  # (opened_at, vin, parts_count, technician)
-    leads: list[tuple]  # (record_id, created_at, timeframe, status)
-    complaints: list[tuple]  # (received_at, answered_at or resolved_at)
-    surveys: list[tuple]  # (at, score)
-    sync_days: set[dt.date]
+    months: dict[str, dict[dt.date, list]]  # kind -> month -> rows of that month
+
+    def in_month(self, kind: str, month: dt.date) -> list:
+        return self.months[kind].get(month, [])
+
+
+def _by_month(rows: Iterable[tuple], when: int = 0) -> dict[dt.date, list]:
+    """Rows bucketed by the (UTC) month of their field *when*; timestamps made aware UTC."""
+    out: dict[dt.date, list] = defaultdict(list)
+    for row in rows:
+        moment = row[when]
+        if isinstance(moment, dt.datetime):
+            moment = utc(moment)
+            row = (*row[:when], moment, *row[when + 1:])
+            moment = moment.date()
+        out[moment.replace(day=1)].append(row)
+    return out
 
 
 def _grouped(session: Session, stmt, width: int) -> dict[int, list[tuple]]:
@@ -372,41 +385,43 @@ def load_data(session: Session, dealer_ids: list[int], months: list[dt.date],
                              AgentSyncDay.day < after.date()), 1),
     }
     loaded = {name: _grouped(session, stmt, width) for name, (stmt, width) in queries.items()}
-    return {dealer_id: DealerData(
-        sales=loaded["sales"].get(dealer_id, []),
-        contacts=contact_index(loaded["contacts"].get(dealer_id, [])),
-        repairs=loaded["repairs"].get(dealer_id, []),
-        leads=loaded["leads"].get(dealer_id, []),
-        complaints=[(r, a or s) for r, a, s in loaded["complaints"].get(dealer_id, [])],
-        surveys=loaded["surveys"].get(dealer_id, []),
-        sync_days={d for (d,) in loaded["sync_days"].get(dealer_id, [])},
-    ) for dealer_id in dealer_ids}
+    return {dealer_id: _dealer_data({k: v.get(dealer_id, []) for k, v in loaded.items()})
+            for dealer_id in dealer_ids}
+
+
+def _dealer_data(rows: dict[str, list[tuple]]) -> DealerData:
+    complaints = [(received, answered or resolved)
+                  for received, answered, resolved in rows["complaints"]]
+    return DealerData(
+        sales=rows["sales"], contacts=contact_index(rows["contacts"]),
+        months={"sales": _by_month(rows["sales"], 2), "repairs": _by_month(rows["repairs"]),
+                "leads": _by_month(rows["leads"], 1), "complaints": _by_month(complaints),
+                "surveys": _by_month(rows["surveys"]), "sync_days": _by_month(rows["sync_days"])})
 
 
 # ---------------------------------------------------------------- computing one dealer-month
 
 
 def _sales_counts(data: DealerData, period: Period, counts: dict) -> None:
+    for record_id, vin, sale_date, phone, postcode in data.in_month("sales", period.month):
+        state = sale_contact_state((vin, str(record_id)), sale_date, data.contacts, period.now)
+        counts["sales_due"] += state != "pending"
+        counts["sales_contacted"] += state == "ok"
+        counts["records_checked"] += 1
+        counts["records_complete"] += not sale_problems(vin, phone, postcode)
     oldest, covered_after = lifecycle_window(period)
-    for record_id, vin, sale_date, phone, postcode in data.sales:
-        refs = (vin, str(record_id))
-        if period.holds(midnight(sale_date)):
-            state = sale_contact_state(refs, sale_date, data.contacts, period.now)
-            counts["sales_due"] += state != "pending"
-            counts["sales_contacted"] += state == "ok"
-            counts["records_checked"] += 1
-            counts["records_complete"] += not sale_problems(vin, phone, postcode)
-        if oldest < sale_date and midnight(sale_date) < period.end:
+    period_end = period.end
+    end = period_end + dt.timedelta(microseconds=1)
+    for record_id, vin, sale_date, _phone, _postcode in data.sales:
+        if oldest < sale_date and midnight(sale_date) < period_end:
             counts["lifecycle_customers"] += 1
             counts["lifecycle_covered"] += contacted_between(
-                data.contacts, refs, covered_after, period.end + dt.timedelta(microseconds=1))
+                data.contacts, (vin, str(record_id)), covered_after, end)
 
 
 def _lead_counts(data: DealerData, period: Period, counts: dict) -> float | None:
     hours_list = []
-    for record_id, created_at, timeframe, status in data.leads:
-        if not period.holds(utc(created_at)):
-            continue
+    for record_id, created_at, timeframe, status in data.in_month("leads", period.month):
         hours = first_response_hours(created_at, str(record_id), data.contacts)
         state = lead_response_state(hours, created_at, period.now)
         counts["leads_due"] += state != "pending"
@@ -422,34 +437,29 @@ def _lead_counts(data: DealerData, period: Period, counts: dict) -> float | None
 
 
 def _other_counts(data: DealerData, period: Period, counts: dict) -> None:
-    for opened_at, vin, parts_count, technician in data.repairs:
-        if period.holds(utc(opened_at)):
-            counts["records_checked"] += 1
-            counts["records_complete"] += not repair_problems(vin, parts_count, technician)
-    for received_at, answered_at in data.complaints:
-        if period.holds(utc(received_at)):
-            state = complaint_state(received_at, answered_at, period.now)
-            counts["complaints_due"] += state != "pending"
-            counts["complaints_24h"] += state == "ok"
-    for at, score in data.surveys:
-        if period.holds(utc(at)):
-            counts["surveys"] += 1
-            counts["surveys_loyal"] += score == 5
-    counts["sync_days"] = sum(1 for d in data.sync_days if period.holds(midnight(d)))
+    for _opened_at, vin, parts_count, technician in data.in_month("repairs", period.month):
+        counts["records_checked"] += 1
+        counts["records_complete"] += not repair_problems(vin, parts_count, technician)
+    for received_at, answered_at in data.in_month("complaints", period.month):
+        state = complaint_state(received_at, answered_at, period.now)
+        counts["complaints_due"] += state != "pending"
+        counts["complaints_24h"] += state == "ok"
+    for _at, score in data.in_month("surveys", period.month):
+        counts["surveys"] += 1
+        counts["surveys_loyal"] += score == 5
+    counts["sync_days"] = len(data.in_month("sync_days", period.month))
     counts["month_days"] = month_days(period)
 
 
-def compute_month(dealer: Dealer, data: DealerData, period: Period) -> DealerMonthMetric:
-    """Every metric of one dealer in one month, from its loaded records."""
+def compute_month(dealer: Dealer, data: DealerData, period: Period) -> dict:
+    """Every metric of one dealer in one month, from its loaded records, as a row to insert."""
     counts: dict[str, int] = dict.fromkeys(COUNT_COLUMNS, 0)
     _sales_counts(data, period, counts)
     median_h = _lead_counts(data, period, counts)
     _other_counts(data, period, counts)
-    return DealerMonthMetric(
-        dealer_id=dealer.id, month=period.month, region_id=dealer.region_id,
-        lead_median_h=median_h, usage_index=usage_index(counts), computed_at=period.now,
-        **counts,
-    )
+    return dict(dealer_id=dealer.id, month=period.month, region_id=dealer.region_id,
+                lead_median_h=median_h, usage_index=usage_index(counts), computed_at=period.now,
+                **counts)
 
 
 # ---------------------------------------------------------------- refreshing the aggregates
@@ -478,6 +488,7 @@ def refresh(session: Session, *, months: list[dt.date], dealer_ids: list[int] | 
         session.flush()
         if progress:
             progress(min(i + chunk, len(dealers)), len(dealers))
+    rollups.refresh_region_totals(session, {d.region_id for d in dealers}, sorted(months))
     return written
 
 
@@ -489,7 +500,8 @@ def _refresh_chunk(session: Session, dealers: list[Dealer], months: list[dt.date
         DealerMonthMetric.dealer_id.in_(ids), DealerMonthMetric.month.in_(months)))
     rows = [compute_month(d, data[d.id], Period(m, now)) for d in dealers for m in months
             if midnight(m) <= now]
-    session.add_all(rows)
+    if rows:
+        session.execute(insert(DealerMonthMetric), rows)
     return len(rows)
 
 

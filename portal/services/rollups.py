@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import String, and_, literal
+from sqlalchemy import String, and_, insert, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import DateTime
@@ -27,12 +28,15 @@ from portal.models import (
     OrderLine,
     OrderVehicle,
     Region,
+    RegionMonthPart,
+    RegionMonthVolume,
     RepairOrder,
     RepairPart,
     Sale,
     VehicleOrder,
 )
 from portal.services.metrics import midnight, next_month
+from portal.tenancy import get_scope
 
 
 class month_of(FunctionElement):  # noqa: N801 - reads as the SQL function it compiles to
@@ -84,12 +88,42 @@ def refresh_volumes(session: Session, dealer_ids: list[int], months: list[dt.dat
     ro_filter = and_(ro.c.dealer_id.in_(dealer_ids), ro.c.opened_at >= first,
                      ro.c.opened_at < after)
     volumes = _volume_rows(session, dealer_ids, first, after, ro_filter)
-    session.add_all(DealerMonthVolume(dealer_id=d, month=parse_month(m), brand=b, model=mo,
-                                      region_id=regions[d], sales=s, repairs=r)
-                    for (d, m, b, mo), (s, r) in volumes.items() if m in wanted)
-    session.add_all(DealerMonthPart(region_id=regions[row["dealer_id"]], **row)
-                    for row in _part_rows(session, ro_filter)
-                    if row["month"].strftime("%Y-%m") in wanted)
+    rows = [dict(dealer_id=d, month=parse_month(m), brand=b, model=mo, region_id=regions[d],
+                 sales=s, repairs=r) for (d, m, b, mo), (s, r) in volumes.items() if m in wanted]
+    parts = [dict(row, region_id=regions[row["dealer_id"]])
+             for row in _part_rows(session, ro_filter) if row["month"].strftime("%Y-%m") in wanted]
+    for table, values in ((DealerMonthVolume, rows), (DealerMonthPart, parts)):
+        if values:  # Core executemany: thousands of rows without building ORM objects
+            session.execute(insert(table), values)
+
+
+def _region_sums(region_table) -> tuple:
+    """The dealer table a region table sums, its key columns, and the summed columns."""
+    # Core columns: the sums cover every dealer of the region whatever the session's scope
+    if region_table is RegionMonthVolume:
+        t = DealerMonthVolume.__table__.c
+        return t, ["brand", "model"], [("sales", func.sum(t.sales)),
+                                       ("repairs", func.sum(t.repairs))]
+    t = DealerMonthPart.__table__.c
+    return t, ["brand", "model", "part_number"], [
+        ("name", func.min(t.name)), ("qty", func.sum(t.qty)), ("repairs", func.sum(t.repairs))]
+
+
+def refresh_region_totals(session: Session, region_ids: Iterable[int],
+                          months: list[dt.date]) -> None:
+    """Sum the dealer volumes and parts of *months* into the per-region tables HQ pages read."""
+    region_ids = sorted(set(region_ids))
+    for region_table in (RegionMonthVolume, RegionMonthPart):
+        dealer_table, keys, sums = _region_sums(region_table)
+        session.exec(delete(region_table).where(region_table.region_id.in_(region_ids),
+                                                region_table.month.in_(months)))
+        group = [dealer_table.region_id, dealer_table.month,
+                 *[getattr(dealer_table, k) for k in keys]]
+        source = (select(*group, *[expr for _, expr in sums])
+                  .where(dealer_table.region_id.in_(region_ids), dealer_table.month.in_(months))
+                  .group_by(*group))
+        names = ["region_id", "month", *keys, *[name for name, _ in sums]]
+        session.execute(insert(region_table).from_select(names, source))
 
 
 def _volume_rows(session, dealer_ids, first, after, ro_filter) -> dict[tuple, list[int]]:
@@ -146,10 +180,10 @@ class Filters:
     def apply(self, table, *, models: bool = True) -> list:
         """WHERE clauses for an aggregate table with month/region_id/dealer_id/brand/model."""
         clauses = [table.month >= self.first, table.month <= self.last]
-        for column, value in ((table.region_id, self.region_id),
-                              (table.dealer_id, self.dealer_id)):
-            if value is not None:
-                clauses.append(column == value)
+        if self.region_id is not None:
+            clauses.append(table.region_id == self.region_id)
+        if self.dealer_id is not None:
+            clauses.append(table.dealer_id == self.dealer_id)
         if models:
             clauses += [c == v for c, v in ((table.brand, self.brand), (table.model, self.model))
                         if v is not None]
@@ -179,20 +213,30 @@ class Rollup:
 
 
 _DIMENSIONS = {
-    "month": (DealerMonthVolume.month,),
-    "region": (DealerMonthVolume.region_id,),
-    "dealer": (DealerMonthVolume.dealer_id,),
-    "model": (DealerMonthVolume.brand, DealerMonthVolume.model),
+    "month": ("month",),
+    "region": ("region_id",),
+    "dealer": ("dealer_id",),
+    "model": ("brand", "model"),
 }
+
+
+def source_table(session: Session, filters: Filters, dealer_table, region_table,
+                 dimension: str = ""):
+    """The per-region sums when the session sees every dealer and no dealer is picked (faster);
+    the per-dealer rows otherwise, which the tenancy layer filters to the session's dealers."""
+    if get_scope(session).is_global and filters.dealer_id is None and dimension != "dealer":
+        return region_table
+    return dealer_table
 
 
 def volumes_by(session: Session, filters: Filters, dimension: str, *, limit: int | None = None,
                offset: int = 0) -> Rollup:
     """Sales and repairs grouped by *dimension* (month, region, dealer or model), biggest first."""
-    keys = _DIMENSIONS[dimension]
-    sales, repairs = func.sum(DealerMonthVolume.sales), func.sum(DealerMonthVolume.repairs)
+    table = source_table(session, filters, DealerMonthVolume, RegionMonthVolume, dimension)
+    keys = [getattr(table, k) for k in _DIMENSIONS[dimension]]
+    sales, repairs = func.sum(table.sales), func.sum(table.repairs)
     order = keys if dimension == "month" else (sales.desc(), repairs.desc(), *keys)
-    stmt = (select(*keys, sales, repairs).where(*filters.apply(DealerMonthVolume))
+    stmt = (select(*keys, sales, repairs).where(*filters.apply(table))
             .group_by(*keys).order_by(*order).offset(offset).limit(limit))
     return Rollup([{"key": tuple(row[:-2]) if len(keys) > 1 else row[0],
                     "sales": int(row[-2] or 0), "repairs": int(row[-1] or 0)}
@@ -200,14 +244,14 @@ def volumes_by(session: Session, filters: Filters, dimension: str, *, limit: int
 
 
 def count_groups(session: Session, filters: Filters, dimension: str) -> int:
-    keys = _DIMENSIONS[dimension]
+    keys = [getattr(DealerMonthVolume, k) for k in _DIMENSIONS[dimension]]
     inner = select(*keys).where(*filters.apply(DealerMonthVolume)).group_by(*keys).subquery()
     return session.exec(select(func.count()).select_from(inner)).one()
 
 
 def top_parts(session: Session, filters: Filters, per_model: int = 5) -> dict[tuple, list[dict]]:
     """The most replaced parts (by quantity) of each model, the busiest models first."""
-    t = DealerMonthPart
+    t = source_table(session, filters, DealerMonthPart, RegionMonthPart)
     stmt = (select(t.brand, t.model, t.part_number, func.min(t.name), func.sum(t.qty),
                    func.sum(t.repairs))
             .where(*filters.apply(t)).group_by(t.brand, t.model, t.part_number))

@@ -96,3 +96,17 @@ def test_parts_figure_drills_down_to_repair_orders(world, make_user, login, clie
     url = "/rollups/repairs?first=2024-03&last=2024-03&brand=Buick&model=M0&part=P1"
     page = client.get(url, headers=EN).text
     assert "1 records" in page and world["a"].code in page
+
+
+def test_hq_region_sums_match_the_dealer_rows(world, db):
+    from portal.services import rollups
+    from portal.tenancy import Scope, set_scope
+
+    f = rollups.Filters(metrics.last_months(NOW.date())[0], NOW.date().replace(day=1),
+                        region_id=world["north"].id)
+    hq = rollups.volumes_by(db, f, "model").rows  # global scope: per-region sums
+    set_scope(db, Scope.dealers([world["a"].id, world["b"].id]))
+    assert hq == rollups.volumes_by(db, f, "model").rows and len(hq) == 2
+    assert rollups.top_parts(db, f) == {("Buick", "M0"): [
+        {"part_number": "P1", "name": "机油滤清器", "qty": 1, "repairs": 1}],
+        ("Buick", "M1"): [{"part_number": "P1", "name": "机油滤清器", "qty": 1, "repairs": 1}]}
