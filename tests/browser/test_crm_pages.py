@@ -53,7 +53,8 @@ def arranged(live_server):
         s.add(_sale(station, make_vin(), "外店客户", "13912349999", days_ago=45))
         s.flush()
         s.add_all(_repair(station, vin, "陈师傅"))
-        s.add_all([_lead(seller, "立即客户", "immediate"), _lead(seller, "一年客户", "within_1_year"),
+        s.add_all([_lead(seller, "立即客户", "immediate"),
+                   _lead(seller, "一年客户", "within_1_year"),
                    _lead(station, "外店线索", "immediate")])
         s.commit()
     return live_server.make_user(Role.dealer_manager, dealer=seller), vin
