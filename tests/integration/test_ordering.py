@@ -10,7 +10,14 @@ import pytest
 from sqlmodel import select
 
 from common.enums import Role, Stage
-from portal.models import AuditLog, CarModel, ChangeFeed, OrderVehicle, VehicleOrder
+from portal.models import (
+    AuditLog,
+    CarModel,
+    CatalogueRule,
+    ChangeFeed,
+    OrderVehicle,
+    VehicleOrder,
+)
 from portal.services import orders
 from portal.services.catalogue import Selection
 from portal.services.catalogue_seed import seed_catalogue
@@ -260,3 +267,36 @@ def test_seed_catalogue_is_idempotent(db, gl8):
     assert seed_catalogue(db) == 0
     brands = {m.brand_id for m in db.exec(select(CarModel))}
     assert len(brands) == 4 and len(db.exec(select(CarModel)).all()) == 13
+
+
+def test_add_line_fragment_explains_an_invalid_configuration(client, gl8, make_dealer,
+                                                             make_user, login):
+    login(make_user(Role.dealer_staff, dealer=make_dealer()))
+    form = {"model": gl8, "trim": "24C", "colour": "black", "option": "leather", "qty": "1"}
+    response = client.post("/orders/new/lines", data=form, headers={**EN, "HX-Request": "true"})
+    assert "<html" not in response.text
+    assert "requires the 2.4L trim" in response.text and 'name="line"' not in response.text
+
+
+def test_change_page_saves_a_new_configuration(client, db, place, make_dealer, make_user, login):
+    dealer = make_dealer()
+    order = place(dealer)
+    login(make_user(Role.dealer_staff, dealer=dealer))
+    assert "Leather seats" in client.get(f"/orders/{order.number}/lines/1/change",
+                                         headers=EN).text
+    response = client.post(f"/orders/{order.number}/lines/1/change",
+                           data={"model": orders.lines_of(db, order)[0].model_id, "fixed": "1",
+                                 "trim": "24L", "colour": "white"})
+    assert response.status_code == 303
+    assert [a.action for a in orders.audit_trail(db, order)][0] == "order.change"
+
+
+def test_hq_adds_and_deactivates_a_rule(client, db, gl8, make_user, login):
+    login(make_user(Role.hq))
+    client.post(f"/catalogue/models/{gl8}/rules", data={
+        "kind": "excludes", "subject": "option:sunroof", "target": "option:roof_rack"})
+    rule = db.exec(select(CatalogueRule).where(CatalogueRule.model_id == gl8,
+                                               CatalogueRule.subject == "option:sunroof")).one()
+    client.post(f"/catalogue/rules/{rule.id}/active", data={"active": "0"})
+    db.expire_all()
+    assert db.get(CatalogueRule, rule.id).active is False
