@@ -11,12 +11,13 @@ from common.enums import LeadSource, LeadStatus, LeadTimeframe
 from common.followup import BUSINESS_TZ, local_date
 from common.i18n import N_
 from common.leads import HANDLING, next_action
-from portal import db, navigation
+from portal import access, db, navigation
 from portal.crm.views import csv_download, csv_of, page_of, page_of_list, render_list
 from portal.services import crm_corrections as corrections
 from portal.services import crm_leads as service
 
 bp = Blueprint("leads", __name__, url_prefix="/leads")
+access.protect(bp, access.Access.dealer)
 navigation.register("leads.index", N_("Leads"), order=31)
 LEAD_HEADER = ["record_id", "created_at", "name", "phone", "interested_model",
                "purchase_timeframe", "handling", "source", "salesperson", "status"]
@@ -37,6 +38,7 @@ def index():
         local_date=local_date,
         conversion=service.conversion_by_bucket(session=session, filters=filters),
         overlay=corrections.overlays(session=session, kind="lead", records=page.items),
+        effective=corrections.effective_values(session=session, kind="lead", records=page.items),
         handling=HANDLING, timeframes=list(LeadTimeframe), statuses=list(LeadStatus),
         sources=list(LeadSource), salespeople=service.salespeople(session=session),
         fields=corrections.CORRECTABLE, field_labels=corrections.FIELD_LABELS)

@@ -104,3 +104,11 @@ def test_staff_cannot_correct_and_other_dealer_gets_404(client, db, login, make_
     assert _correct(client, lead).status_code == 403
     login(make_user(Role.dealer_manager, dealer=make_dealer()))
     assert _correct(client, lead).status_code == 404
+
+
+def test_assignment_by_correction_changes_the_next_action(client, db, login, manager_and_lead):
+    manager, lead = manager_and_lead
+    login(manager)
+    assert "Assign a salesperson" in client.get("/leads/", headers=EN).text
+    _correct(client, lead)
+    assert "Follow up now" in client.get("/leads/", headers=EN).text
