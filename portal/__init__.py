@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from portal import config, db, errors, i18n, jobs, navigation, security
+from portal import access, config, db, errors, i18n, jobs, navigation, security
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -18,6 +18,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    access.init_app(app)
     errors.init_app(app)
     navigation.init_app(app)
     _register_blueprints(app)

@@ -14,13 +14,14 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from common.enums import Role
 from common.i18n import N_
-from portal import db, navigation
+from portal import access, db, navigation
 from portal.auth import roles_required
 from portal.models import Dealer, utcnow
 from portal.services import agents as service
 from portal.services.sync import count_receipts
 
 bp = Blueprint("agents", __name__, url_prefix="/agents")
+access.protect(bp, access.Access.dealer)
 MANAGERS = (Role.dealer_manager, Role.hq)
 navigation.register("agents.index", N_("Agents"), order=80)
 
@@ -56,6 +57,7 @@ def index():
 
 
 @bp.post("/enrollments")
+@access.dealer_scoped(*MANAGERS)
 @roles_required(*MANAGERS)
 def issue():
     """Issue a one-time enrolment code and show it once."""
@@ -104,6 +106,7 @@ def detail(agent_id: uuid.UUID):
 
 
 @bp.route("/<uuid:agent_id>/revoke", methods=["GET", "POST"])
+@access.dealer_scoped(*MANAGERS)
 @roles_required(*MANAGERS)
 def revoke(agent_id: uuid.UUID):
     """Ask for confirmation, then revoke the agent's token."""

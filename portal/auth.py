@@ -16,12 +16,13 @@ from wtforms.validators import DataRequired, Length
 
 from common.enums import Role
 from common.i18n import LOCALES
-from portal import db
+from portal import access, db
 from portal.models import Dealer, User
 from portal.security import login_manager
 from portal.tenancy import Scope
 
 bp = Blueprint("auth", __name__)
+access.protect(bp, access.Access.public)
 
 
 class LoginForm(FlaskForm):
@@ -100,6 +101,7 @@ def login():
 
 
 @bp.post("/logout")
+@access.any_user
 @login_required
 def logout():
     """Log out and return to the login page."""

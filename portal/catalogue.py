@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from common.enums import Role
 from common.i18n import N_
-from portal import db, navigation
+from portal import access, db, navigation
 from portal.auth import roles_required
 from portal.i18n import is_chinese
 from portal.models import Brand, CarModel, CatalogueRule
@@ -20,6 +20,7 @@ from portal.services import catalogue as service
 from portal.services.catalogue import CatalogueError, Item, ModelSpec, Selection, Verdict
 
 bp = Blueprint("catalogue", __name__)
+access.protect(bp, access.Access.hq)
 navigation.register("catalogue.index", N_("Catalogue"), roles={Role.hq}, order=60)
 
 
@@ -100,6 +101,7 @@ def _selection(spec: ModelSpec, args) -> Selection:
 
 
 @bp.get("/configure")
+@access.any_user
 @login_required
 def configure():
     """Show the configurator; an htmx request gets only the configurator block."""

@@ -7,12 +7,13 @@ import datetime as dt
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
-from portal import db
+from portal import access, db
 from portal.auth import current_scope
 from portal.models import Dealer
 from portal.services import dashboard as service
 
 bp = Blueprint("dashboard", __name__)
+access.protect(bp, access.Access.dealer)
 
 
 @bp.get("/")

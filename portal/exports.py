@@ -20,12 +20,13 @@ from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 
 from common.i18n import N_, catalogue_name
-from portal import db, navigation
+from portal import access, db, navigation
 from portal.auth import current_scope
 from portal.services import exports as service
 from portal.services import rollups
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
+access.protect(bp, access.Access.dealer)
 navigation.register("exports.index", N_("Exports"), order=90)
 
 

@@ -8,12 +8,13 @@ from flask_login import current_user
 
 from common.enums import Role
 from common.i18n import N_
-from portal import db, navigation
+from portal import access, db, navigation
 from portal.auth import roles_required
 from portal.models import AuditLog
 from portal.services import factory as service
 
 bp = Blueprint("factory_admin", __name__)
+access.protect(bp, access.Access.hq)
 navigation.register("factory_admin.tokens", N_("Factory feed"), roles={Role.hq}, order=61)
 
 

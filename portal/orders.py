@@ -14,7 +14,7 @@ from jinja2_fragments.flask import render_block
 from common.enums import PRODUCTION_STAGES, Role, Stage
 from common.i18n import N_
 from common.validators import FieldError
-from portal import db, navigation
+from portal import access, db, navigation
 from portal.auth import current_scope, roles_required
 from portal.catalogue import _int, build_configurator
 from portal.i18n import is_chinese
@@ -24,6 +24,7 @@ from portal.services import pipeline as pipeline_service
 from portal.services.orders import Actor, LineInput, OrderError, OrderFilters, OrderInput
 
 bp = Blueprint("orders", __name__)
+access.protect(bp, access.Access.dealer)
 navigation.register("orders.index", N_("Orders"), order=20)
 navigation.register("orders.tracking", N_("Tracking"), order=21)
 navigation.register("orders.pipeline", N_("Pipeline"), roles={Role.region_manager, Role.hq},
@@ -129,6 +130,7 @@ def _order_input(form, lines: list[LineInput]) -> OrderInput:
 
 
 @bp.route("/orders/new", methods=["GET", "POST"])
+@access.dealer_scoped(*DEALER_ROLES)
 @roles_required(*DEALER_ROLES)
 def new():
     """Show the order form with the configurator; save the order on POST."""
@@ -153,6 +155,7 @@ def new():
 
 
 @bp.post("/orders/new/lines")
+@access.dealer_scoped(*DEALER_ROLES)
 @roles_required(*DEALER_ROLES)
 def add_line():
     """Add the configured vehicle to the order's lines (htmx), or explain why not."""
@@ -202,6 +205,7 @@ def _can_act() -> bool:
 
 
 @bp.route("/orders/<number>/lines/<int:line_no>/change", methods=["GET", "POST"])
+@access.dealer_scoped(*DEALER_ROLES, Role.hq)
 @roles_required(*DEALER_ROLES, Role.hq)
 def change(number: str, line_no: int):
     """Change a line's configuration while its vehicles are before body."""
@@ -236,6 +240,7 @@ def _line_args(line):
 
 
 @bp.post("/orders/<number>/vehicles/<int:line_no>/<int:unit>/cancel")
+@access.dealer_scoped(*DEALER_ROLES, Role.hq)
 @roles_required(*DEALER_ROLES, Role.hq)
 def cancel_vehicle(number: str, line_no: int, unit: int):
     """Cancel one vehicle (before paint, or later as an HQ override with a reason)."""
@@ -254,6 +259,7 @@ def cancel_vehicle(number: str, line_no: int, unit: int):
 
 
 @bp.post("/orders/<number>/cancel")
+@access.dealer_scoped(*DEALER_ROLES, Role.hq)
 @roles_required(*DEALER_ROLES, Role.hq)
 def cancel_order(number: str):
     """Cancel every vehicle of the order that is still before paint."""
@@ -306,6 +312,7 @@ def tracking():
 
 
 @bp.get("/pipeline")
+@access.region_scoped()
 @roles_required(Role.region_manager, Role.hq)
 def pipeline():
     """Counts of vehicles by stage per region and per model, and the vehicles stuck."""

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from common.enums import Role, Stage
 from common.i18n import N_
-from portal import charts, db, navigation
+from portal import access, charts, db, navigation
 from portal.auth import current_scope, roles_required
 from portal.models import Dealer
 from portal.scorecard import READERS, now
@@ -16,6 +16,7 @@ from portal.services import metrics as m
 from portal.services import rollups as service
 
 bp = Blueprint("rollups", __name__, url_prefix="/rollups")
+access.protect(bp, access.Access.region)
 navigation.register("rollups.index", N_("Rollups"), READERS, order=61)
 
 

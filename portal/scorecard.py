@@ -10,13 +10,14 @@ from sqlmodel import select
 
 from common.enums import Role
 from common.i18n import N_
-from portal import charts, db, jobs, navigation
+from portal import access, charts, db, jobs, navigation
 from portal.auth import current_scope, roles_required
 from portal.models import Agent, Dealer, Region
 from portal.services import benchmark, rollups
 from portal.services import metrics as m
 
 bp = Blueprint("scorecard", __name__)
+access.protect(bp, access.Access.dealer)
 DEALER_ROLES = (Role.dealer_staff, Role.dealer_manager)
 READERS = (Role.region_manager, Role.hq)
 navigation.register("scorecard.index", N_("Scorecard"), DEALER_ROLES, order=60)
@@ -103,6 +104,7 @@ def fix(code: str, metric: str):
 
 
 @bp.get("/benchmark", endpoint="benchmark")
+@access.region_scoped()
 @roles_required(*READERS)
 def benchmark_page():
     """Rank the dealers in view, show the index distribution, the trend and the 标杆 dealers."""

@@ -13,7 +13,7 @@ from wtforms.validators import InputRequired, Length, Optional, Regexp
 
 from common.enums import Role
 from common.i18n import N_
-from portal import db, navigation
+from portal import access, db, navigation
 from portal.auth import roles_required
 from portal.i18n import translated_label
 from portal.models import Region, User
@@ -21,6 +21,7 @@ from portal.services import users as service
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 VIEW_ROLES = (Role.dealer_manager, Role.region_manager, Role.hq)
+access.protect(bp, access.Access.dealer, *VIEW_ROLES)
 navigation.register("users.index", N_("Users"), VIEW_ROLES, order=90)
 
 
@@ -59,6 +60,7 @@ def index():
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@access.dealer_scoped(*service.MANAGER_ROLES)
 @roles_required(*service.MANAGER_ROLES)
 def new():
     """Create a login with a role the manager may give."""
@@ -91,6 +93,7 @@ def detail(user_id: int):
 
 
 @bp.post("/<int:user_id>/role")
+@access.dealer_scoped(*service.MANAGER_ROLES)
 @roles_required(*service.MANAGER_ROLES)
 def change_role(user_id: int):
     """Give a login another role."""
@@ -109,6 +112,7 @@ def change_role(user_id: int):
 
 
 @bp.post("/<int:user_id>/active")
+@access.dealer_scoped(*service.MANAGER_ROLES)
 @roles_required(*service.MANAGER_ROLES)
 def set_active(user_id: int):
     """Deactivate or reactivate a login."""

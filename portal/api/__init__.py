@@ -8,7 +8,7 @@ from functools import wraps
 from flask import Blueprint, Flask, g, request
 
 from common.protocol import API_PREFIX, ErrorCode
-from portal import db
+from portal import access, db
 from portal.api import openapi
 from portal.security import csrf
 from portal.services import agents
@@ -16,6 +16,7 @@ from portal.services.sync import REVOKED_MESSAGE, SyncError
 from portal.tenancy import Scope, set_scope
 
 bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
+access.protect(bp, access.Access.public)
 
 
 def init_app(app: Flask) -> None:

@@ -12,13 +12,14 @@ from pydantic import BaseModel, RootModel
 from sqlalchemy.exc import IntegrityError
 
 from common.protocol import API_PREFIX, MAX_BATCH_BYTES
-from portal import db
+from portal import access, db
 from portal.api import openapi
 from portal.models import utcnow
 from portal.services import factory as service
 from portal.tenancy import Scope, set_scope
 
 bp = Blueprint("factory_api", __name__, url_prefix=f"{API_PREFIX}/factory")
+access.protect(bp, access.Access.factory)
 
 
 class FactoryEvents(RootModel[service.FactoryEvent | list[service.FactoryEvent]]):

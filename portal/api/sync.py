@@ -18,7 +18,7 @@ from common.protocol import (
     describe_validation_error,
 )
 from common.schemas import RECORD_ADAPTER
-from portal import db
+from portal import access, db
 from portal.api import agent_required, openapi
 from portal.models import Dealer
 from portal.services import agents
@@ -27,9 +27,11 @@ from portal.services.sync import MAX_PULL_LIMIT, SyncError
 from portal.tenancy import Scope, set_scope
 
 bp = Blueprint("sync_api", __name__, url_prefix=API_PREFIX)
+access.protect(bp, access.Access.agent)
 
 
 @bp.post("/enroll")
+@access.public
 def enroll():
     """Exchange a one-time enrolment code for an agent identity and token."""
     body = _model(EnrollRequest, request.get_json(silent=True))

@@ -9,13 +9,14 @@ from flask_login import login_required
 
 from common.enums import ComplaintStatus, SurveyAbout
 from common.i18n import N_
-from portal import db, jobs, navigation
+from portal import access, db, jobs, navigation
 from portal.crm.views import csv_of, page_of, render_list
 from portal.models import utcnow
 from portal.services import crm_complaints as service
 from portal.services import crm_corrections as corrections
 
 bp = Blueprint("complaints", __name__, url_prefix="/complaints")
+access.protect(bp, access.Access.dealer)
 navigation.register("complaints.index", N_("Complaints"), order=33)
 ESCALATION_JOB = "crm.escalate_complaints"
 CONFLICT_JOB = "crm.flag_correction_conflicts"

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from sqlmodel import select
 
 from common.enums import Role
-from portal import db
+from portal import access, db
 from portal.auth import roles_required
 from portal.crm.views import page_of_list, render_list
 from portal.models import RecordCorrection
@@ -18,6 +18,7 @@ from portal.services import crm_corrections as service
 
 bp = Blueprint("corrections", __name__, url_prefix="/records")
 EDITORS = (Role.dealer_manager, Role.hq)
+access.protect(bp, access.Access.dealer)
 
 
 def _back():
@@ -34,6 +35,7 @@ def _record(kind: str, record_id: uuid.UUID):
 
 
 @bp.post("/<kind>/<uuid:record_id>/correct")
+@access.dealer_scoped(*EDITORS)
 @roles_required(*EDITORS)
 def correct(kind: str, record_id: uuid.UUID):
     """Store a manager's value for one field of a synced record."""
@@ -51,6 +53,7 @@ def correct(kind: str, record_id: uuid.UUID):
 
 
 @bp.post("/<kind>/<uuid:record_id>/annotate")
+@access.dealer_scoped(*EDITORS)
 @roles_required(*EDITORS)
 def annotate(kind: str, record_id: uuid.UUID):
     """Attach a manager's note to a synced record."""
@@ -76,6 +79,7 @@ def conflicts():
 
 
 @bp.post("/corrections/<uuid:correction_id>/resolve")
+@access.dealer_scoped(*EDITORS)
 @roles_required(*EDITORS)
 def resolve(correction_id: uuid.UUID):
     """Keep a conflicting correction or accept the synced value."""

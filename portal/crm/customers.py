@@ -9,13 +9,14 @@ from flask_login import login_required
 
 from common.enums import CustomerType
 from common.i18n import N_
-from portal import db, navigation
+from portal import access, db, navigation
 from portal.auth import current_scope
 from portal.crm.views import csv_of, page_of, render_list
 from portal.services import crm_corrections as corrections
 from portal.services import crm_customers as service
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
+access.protect(bp, access.Access.dealer)
 navigation.register("customers.index", N_("Customers"), order=30)
 
 

@@ -16,13 +16,14 @@ from flask_login import login_required
 
 from common.followup import BUSINESS_TZ, TASK_LABELS
 from common.i18n import N_
-from portal import db, navigation
+from portal import access, db, navigation
 from portal.auth import current_scope
 from portal.crm.views import csv_download, page_of_list, render_list
 from portal.services import crm_corrections as corrections
 from portal.services import crm_followup as service
 
 bp = Blueprint("tasks", __name__, url_prefix="/follow-ups")
+access.protect(bp, access.Access.dealer)
 navigation.register("tasks.index", N_("Follow-ups"), order=32)
 HEADER = ["dealer", "salesperson", "task", "due", "state", "customer_name", "vin",
           "sale_record_id"]
@@ -74,6 +75,7 @@ def export():
 
 
 @bp.get("/how-to-log")
+@access.any_user
 @login_required
 def how_to_log():
     """How a contact is logged in the dealership's agent (the portal cannot log it)."""
