@@ -142,3 +142,19 @@ def test_every_table_exports(db, dealer_with_sale, make_user, login, client, tab
     export(client, table, "xlsx", **params)
     done = db.exec(select(Export)).one()
     assert (done.status, done.error, done.rows_total) == ("done", "", rows)
+
+
+@pytest.mark.parametrize(("args", "exit_code", "output"), [
+    (["--months", "2"], 0, "refreshing metrics: 1/1 dealers"),
+    (["--dealer", "NOPE"], 1, "no dealer with code 'NOPE'"),
+])
+def test_refresh_metrics_command(app, db, dealer_with_sale, args, exit_code, output):
+    from click.testing import CliRunner
+    from flask.cli import ScriptInfo
+
+    from portal import cli
+
+    result = CliRunner().invoke(cli.main, ["refresh-metrics", *args],
+                                obj=ScriptInfo(create_app=lambda: app))
+    assert (result.exit_code, output in result.output) == (exit_code, True), result.output
+    assert len(db.exec(select(DealerMonthMetric)).all()) == (2 if exit_code == 0 else 0)
