@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import platform
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -105,6 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
                      help="e.g. --set vehicle.vin=LSGPC52U6AF102554 (repeatable)")
     command("verify", cmd_verify, "Compare what the portal holds for this agent with the local "
             "store; exit status 1 on any difference.")
+    window = command("window", cmd_window, "Open the agent's window: status, entry, import, "
+                     "quarantine, follow-ups and orders (needs the `desktop` extra).")
+    window.add_argument("--interval", type=float, default=30.0, help="seconds between syncs")
+    ui = command("ui", cmd_ui, "Serve the window's pages on 127.0.0.1 for a browser (no window).")
+    ui.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free)")
+    ui.add_argument("--interval", type=float, default=30.0, help="seconds between syncs")
+    ui.add_argument("--no-sync", action="store_true", help="only show and edit, never sync")
     return parser
 
 
@@ -261,6 +269,44 @@ def cmd_verify(args: argparse.Namespace, data_dir: Path) -> int:
         return EXIT_FAILED
     print("The portal holds exactly what this agent has synced.")
     return 0
+
+
+def cmd_window(args: argparse.Namespace, data_dir: Path) -> int:
+    try:
+        import webview  # noqa: F401 - the `desktop` extra; say so clearly if it is missing
+    except ImportError as error:
+        raise CommandError(f"The window needs the desktop extra: pip install "
+                           f"'dealer-portal[desktop]' ({error}). `dealer-agent ui` serves the "
+                           "same pages to a browser.", EXIT_USAGE) from None
+    from sync_agent.ui.window import open_window
+
+    print(open_window(data_dir, interval=args.interval))
+    return 0
+
+
+def cmd_ui(args: argparse.Namespace, data_dir: Path) -> int:
+    from sync_agent.ui import create_app
+    from sync_agent.ui.context import LocalAgent
+    from sync_agent.ui.server import LocalServer
+    from sync_agent.ui.window import closing_message
+
+    agent = LocalAgent(data_dir, sync=not args.no_sync, interval=args.interval).start()
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        server = LocalServer(create_app(agent), port=args.port)
+        print(f"Dealer agent UI at {server.url} (Ctrl+C to stop)", flush=True)
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        mode = agent.mode
+        agent.close()
+    print(closing_message(mode).replace("Window closed", "UI stopped"))
+    return 0
+
+
+def _interrupt(*_args: object) -> None:
+    raise KeyboardInterrupt  # stop `ui` on SIGTERM as on Ctrl+C: release the lock, say so
 
 
 # -- helpers ---------------------------------------------------------------------------------

@@ -27,6 +27,9 @@ DATA_ENV = "DEALER_AGENT_DATA"
 LOCK_NAME = "agent.lock"
 JOB_ID = "sync"
 DEFAULT_INTERVAL = 30.0
+# The window asks a background service to sync now by setting this store key; polled cheaply.
+SYNC_REQUEST = "sync_requested"
+REQUEST_POLL = 2.0
 
 
 def default_data_dir() -> Path:
@@ -83,6 +86,8 @@ class Runner:
         self._scheduler.add_job(self._tick, "interval", seconds=interval, id=JOB_ID,
                                 max_instances=1, coalesce=True, misfire_grace_time=None,
                                 next_run_time=dt.datetime.now(dt.UTC))
+        self._scheduler.add_job(self._answer_request, "interval", seconds=REQUEST_POLL,
+                                id="requests", max_instances=1, coalesce=True)
         coordinator.wakeup = self.run_in
 
     def start(self) -> Runner:
@@ -115,6 +120,17 @@ class Runner:
             self.stopped.set()
         elif report.ok and self.coordinator.wake_pending:
             self.run_in(0)  # a save arrived as the cycle ended
+
+    def _answer_request(self) -> None:
+        """Sync at once, ignoring any backoff, when the window's "sync now" asked for it."""
+        store = self.coordinator.store
+        try:
+            if store.get_meta(SYNC_REQUEST) is None:
+                return
+            store.set_meta(**{SYNC_REQUEST: None})
+            self.coordinator.sync(force=True)
+        except Exception:  # same as _tick: keep the scheduler alive and say why
+            log.exception("A sync requested from the window failed unexpectedly.")
 
 
 def run_forever(data_dir: Path, *, interval: float = DEFAULT_INTERVAL,

@@ -381,9 +381,12 @@ class Store:
             clauses.append("kind = ?")
             params.append(kind)
         if search:
-            clauses.append("payload LIKE ? ESCAPE '\\'")
-            escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            params.append(f"%{escaped}%")
+            # payloads are ASCII JSON (Chinese is stored escaped): match either spelling
+            forms = dict.fromkeys([search, json.dumps(search)[1:-1]])
+            clauses.append("(" + " OR ".join(["payload LIKE ? ESCAPE '\\'"] * len(forms)) + ")")
+            for form in forms:
+                escaped = form.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                params.append(f"%{escaped}%")
         return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
 
     # -- outbox -------------------------------------------------------------------------------
