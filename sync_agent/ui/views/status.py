@@ -82,6 +82,8 @@ def _enrol(portal: str, code: str) -> dict[str, str]:
     try:
         answer = client.enroll(code, agent_name=platform.node())
     except EnrollmentError as error:
+        if error.code != "enrollment_invalid":
+            return {"portal": _not_a_portal(error)}
         return {"code": _refused(error)}
     except TransientError as error:
         return {"portal": gettext("The portal cannot be reached at this address: check the "
@@ -95,8 +97,6 @@ def _enrol(portal: str, code: str) -> dict[str, str]:
 
 
 def _refused(error: EnrollmentError) -> str:
-    if error.code != "enrollment_invalid":
-        return _not_a_portal(error)
     return gettext("The portal refused this code: it is unknown, already used or expired. Ask "
                    "your dealer manager for a new code. (portal said: %(reason)s)",
                    reason=error.message.split(": ", 1)[-1].split(" Ask ", 1)[0])
