@@ -165,6 +165,17 @@ def refresh_metrics(dealer_code: str | None, months: int) -> None:
     click.echo(f"{rows} dealer-months refreshed")
 
 
+@main.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+def demo(host: str, port: int) -> None:
+    """Run the whole product locally: demo data, portal, an enrolled agent, the factory."""
+    from portal.demo.launcher import DemoSettings, run_demo
+
+    raise SystemExit(run_demo(current_app._get_current_object(), DemoSettings(host, port),
+                              click.echo))
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)

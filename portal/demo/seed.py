@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 from common.enums import Role
 from portal.demo import generator
 from portal.demo.generator import AgentPlan, DealerData, DemoConfig, UserSpec
+from portal.demo.orders import seed_demo_orders
 from portal.demo.reference import REGIONS
 from portal.models import (
     Agent,
@@ -40,6 +41,7 @@ from portal.services.catalogue_seed import seed_catalogue
 from portal.services.users import hash_password
 
 SEEDED_ACTION = "demo.seeded"
+InsertRows = Callable[[Session, type, list[dict]], None]
 CHUNK = 5_000
 
 
@@ -58,8 +60,13 @@ class SeedResult:
 
 
 def seed_demo(*, session: Session, config: DemoConfig,
-              progress: Callable[[str], None] | None = None) -> SeedResult:
-    """Fill an empty portal with demo data; the caller commits."""
+              progress: Callable[[str], None] | None = None,
+              insert_rows: InsertRows | None = None) -> SeedResult:
+    """Fill an empty portal with demo data; the caller commits.
+
+    *insert_rows(session, model, rows)* replaces the chunked Core insert of the records (the
+    benchmark suite loads millions of rows with COPY or a raw executemany).
+    """
     dealers = generator.plan_dealers(config)
     logins = generator.demo_users(config, dealers)
     if _already_seeded(session):
@@ -67,7 +74,7 @@ def seed_demo(*, session: Session, config: DemoConfig,
                           already_seeded=True)
     _refuse_if_not_empty(session)
     started = time.perf_counter()
-    writer = _Writer(session)
+    writer = _Writer(session, insert_rows)
     writer.counts["catalogue"] = seed_catalogue(session)
     dealer_ids = _insert_places(session, dealers, writer.counts)
     _insert_users(session, logins, dealer_ids, writer.counts)
@@ -77,6 +84,7 @@ def seed_demo(*, session: Session, config: DemoConfig,
         if progress and (data.dealer.index + 1) % 100 == 0:
             progress(f"{data.dealer.index + 1} dealers generated")
     writer.flush()
+    writer.counts["orders"] = seed_demo_orders(session, seed=config.seed, now=config.cutoff)
     _mark_seeded(session, config, writer.counts)
     return SeedResult(writer.counts, time.perf_counter() - started, logins)
 
@@ -179,8 +187,9 @@ def part_rows(order: dict, dealer_id: int) -> list[dict]:
 class _Writer:
     """Buffers rows per table and bulk-inserts them in chunks."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, insert_rows: InsertRows | None = None) -> None:
         self.session = session
+        self.insert_rows = insert_rows or _insert_chunk
         self.buffers: dict[str, list[dict]] = {kind: [] for kind in _MODELS}
         self.counts: dict[str, int] = {}
 
@@ -204,15 +213,18 @@ class _Writer:
     def _write(self, kind: str) -> None:
         rows = self.buffers[kind]
         if rows:
-            # render_nulls keeps rows with None in one batch instead of one statement per shape
-            statement = insert(_MODELS[kind]).execution_options(render_nulls=True)
-            self.session.execute(statement, rows)
+            self.insert_rows(self.session, _MODELS[kind], rows)
             self.counts[_TABLE_NAMES[kind]] = self.counts.get(_TABLE_NAMES[kind], 0) + len(rows)
             self.buffers[kind] = []
 
     def flush(self) -> None:
         for kind in self.buffers:
             self._write(kind)
+
+
+def _insert_chunk(session: Session, model: type, rows: list[dict]) -> None:
+    # render_nulls keeps rows with None in one batch instead of one statement per shape
+    session.execute(insert(model).execution_options(render_nulls=True), rows)
 
 
 def format_report(result: SeedResult) -> str:
@@ -224,11 +236,11 @@ def format_report(result: SeedResult) -> str:
         lines = [f"Seeded {total:,} rows in {result.seconds:.1f} s:"]
         lines += [f"  {table:<12} {count:>9,}" for table, count in result.counts.items()]
     lines.append("Demo logins (username / password):")
-    lines += _login_lines(result.logins)
+    lines += login_lines(result.logins)
     return "\n".join(lines)
 
 
-def _login_lines(logins: list[UserSpec]) -> list[str]:
+def login_lines(logins: list[UserSpec]) -> list[str]:
     """One line per role and region user, with two example dealers; the rest follow the pattern."""
     shown = [u for u in logins if u.role in (Role.hq, Role.region_manager)]
     dealer_users = [u for u in logins if u.dealer_code]
