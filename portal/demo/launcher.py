@@ -24,7 +24,7 @@ from portal import db, migrate
 from portal.demo import generator
 from portal.demo import reference as ref
 from portal.demo import seed as demo_seed
-from portal.services import agents
+from portal.services import agents, metrics
 
 Echo = Callable[[str], None]
 
@@ -53,6 +53,10 @@ def prepare_database(app: Flask, echo: Echo) -> demo_seed.SeedResult:
         result = demo_seed.seed_demo(session=session, config=generator.DemoConfig(),
                                      progress=echo)
         session.commit()
+        if not result.already_seeded:  # the scorecard has figures from the first page view
+            echo("computing the CRM-usage metrics of the last 13 months ...")
+            metrics.refresh(session, months=metrics.last_months(metrics.utcnow().date()))
+            session.commit()
     return result
 
 

@@ -33,7 +33,7 @@ def seed_demo_orders(session: Session, *, seed: int, now: dt.datetime) -> int:
     rng = random.Random(f"{seed}:orders")
     model_ids = list(session.exec(select(CarModel.id).where(CarModel.active)))
     specs = [catalogue.build_spec(session=session, model_id=i) for i in sorted(model_ids)]
-    dealers = session.exec(select(Dealer).order_by(Dealer.code).limit(DEALERS_WITH_ORDERS))
+    dealers = session.exec(select(Dealer).order_by(Dealer.id).limit(DEALERS_WITH_ORDERS))
     placed = 0
     for dealer, n in itertools.product(list(dealers), range(ORDERS_PER_DEALER)):
         line = valid_line(rng.choice(specs), rng)
