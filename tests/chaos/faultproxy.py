@@ -13,9 +13,9 @@ configurable rates, does one of:
 
 It works at the byte level (it only frames requests and responses by their headers), so it
 knows nothing of the clients or the server. Each listener is a separate loopback port with a
-name, so a test can tell clients apart (one listener per client) and can hold a request's
-answer on one listener (:meth:`FaultProxy.hold_next`) to act at that very moment, e.g. kill
-the client after the server applied its request but before the client heard back. Every
+name, so a test can tell clients apart (one listener per client) and can hold back a
+request's answer on one listener (:meth:`FaultProxy.hold_next`) to act at that very moment,
+e.g. kill the client after the server applied its request but before the client heard back. Every
 fault is counted by type, answers by status and the outcomes of sync pushes by outcome.
 
 The proxy runs an asyncio loop in a daemon thread, binds loopback only, and stops by itself
@@ -30,6 +30,7 @@ import json
 import random
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 
 FAULTS = ("drop", "delay", "cut_request", "cut_response", "swallow", "error_5xx")
@@ -75,11 +76,15 @@ CALM = FaultRates()
 
 @dataclass
 class Hold:
-    """The next answer on a listener is held: ``reached`` is set when the server has answered."""
+    """The next answer on a listener to a request that *when* accepts is held.
 
+    ``reached`` is set once the server has answered it; ``body`` is then the request's body.
+    """
+
+    when: Callable[[str, bytes], bool]
     reached: threading.Event = field(default_factory=threading.Event)
     released: threading.Event = field(default_factory=threading.Event)
-    path: str = ""
+    body: bytes = b""
 
     def release(self) -> None:
         self.released.set()
@@ -190,12 +195,19 @@ class FaultProxy:
         with self._lock:
             return self._stats.copy()
 
-    def hold_next(self, name: str, path_suffix: str = PUSH_PATH) -> Hold:
-        """Hold the next server answer to a *path_suffix* request on listener *name*."""
-        hold = Hold(path=path_suffix)
+    def hold_next(self, name: str, when: Callable[[str, bytes], bool] = lambda _p, _b: True
+                  ) -> Hold:
+        """Hold the next server answer on listener *name* to a request that *when* accepts
+        (called with the request's path and body)."""
+        hold = Hold(when)
         with self._lock:
             self._holds[name] = hold
         return hold
+
+    def cancel_hold(self, name: str) -> None:
+        """Forget the hold on *name* if no answer was held yet (a held one waits for release)."""
+        with self._lock:
+            self._holds.pop(name, None)
 
     # -- the loop -------------------------------------------------------------------------
 
@@ -254,8 +266,7 @@ class FaultProxy:
             client.write(answer.raw[:self._cut_point(len(answer.raw))])
             await client.drain()
             return False
-        if await self._held(name, request):
-            return False
+        await self._held(name, request)
         client.write(answer.raw)
         await client.drain()
         return not (answer.closes or request.closes)
@@ -281,16 +292,16 @@ class FaultProxy:
         finally:
             writer.close()
 
-    async def _held(self, name: str, request: _Message) -> bool:
+    async def _held(self, name: str, request: _Message) -> None:
         with self._lock:
             hold = self._holds.get(name)
-            if hold is None or not _path(request).endswith(hold.path):
-                return False
+            if hold is None or not hold.when(_path(request), request.body):
+                return
             del self._holds[name]
+        hold.body = request.body
         hold.reached.set()
         while not hold.released.is_set() and not self.stopped.is_set():
             await asyncio.sleep(0.02)
-        return True
 
     # -- bookkeeping ------------------------------------------------------------------------
 
