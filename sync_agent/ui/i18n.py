@@ -20,15 +20,13 @@ LOCALE_META = "ui_locale"
 
 
 def system_locale() -> str:
-    """zh_CN or en from the PC's language settings; Chinese when they say neither."""
-    names = [os.environ.get(v, "") for v in ("LC_ALL", "LC_MESSAGES", "LANG")]
-    names.append(locale.getlocale()[0] or "")
-    for name in filter(None, names):
-        if name.lower().startswith("zh"):
-            return "zh_CN"
-        if name.lower().startswith("en"):
-            return "en"
-    return DEFAULT_LOCALE
+    """zh_CN or en from the PC's language settings; Chinese when they name neither."""
+    name = next(filter(None, (os.environ.get(v) for v in ("LC_ALL", "LC_MESSAGES", "LANG"))),
+                None) or locale.getlocale()[0] or ""  # Windows: 'Chinese (Simplified)_China'
+    name = name.lower()
+    if name.startswith(("zh", "chinese")):
+        return "zh_CN"
+    return "en" if name.startswith(("en", "english")) else DEFAULT_LOCALE
 
 
 def select_locale() -> str:

@@ -286,3 +286,15 @@ def test_the_headless_agent_does_not_load_flask():
     code = "import sys, sync_agent.cli, sync_agent.runner; print('flask' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    ({"LANG": "zh_CN.UTF-8"}, "zh_CN"), ({"LANG": "en_GB.UTF-8"}, "en"),
+    ({"LANG": "C.UTF-8"}, "zh_CN"), ({"LC_ALL": "en_US.UTF-8", "LANG": "zh_CN"}, "en"),
+])
+def test_the_default_language_follows_the_pc(monkeypatch, env, expected):
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert ui_i18n.system_locale() == expected

@@ -144,5 +144,6 @@ def run(job_id: str):
 @bp.get("/<job_id>/progress")
 def progress(job_id: str):
     job = _job(job_id)
-    counts = job.report.counts() if job.report else {}
-    return page("imports/progress.html", "progress", job=job, counts=counts)
+    running = job.running  # read first: the report is complete once running is False
+    counts = job.report.counts() if job.report and not running else {}
+    return page("imports/progress.html", "progress", job=job, running=running, counts=counts)
