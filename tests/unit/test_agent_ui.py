@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import io
 import re
+import signal
 import subprocess
 import sys
 import time
 
 import pytest
+import requests
 from openpyxl import Workbook
 
 from common.protocol import ItemResult, Outcome
 from sync_agent.runner import SYNC_REQUEST, DataDirLock
 from sync_agent.ui import i18n as ui_i18n
-from tests.unit.agent_fakes import VIN, FakePortal, lead, sale
+from tests.unit.agent_fakes import VIN, FakePortal, enrolled_store, lead, sale
 from tests.unit.agent_ui_fakes import (
     BAD_VIN,
     SALE_FORM,
@@ -298,3 +300,16 @@ def test_the_default_language_follows_the_pc(monkeypatch, env, expected):
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     assert ui_i18n.system_locale() == expected
+
+
+def test_dealer_agent_ui_serves_the_pages_until_stopped(tmp_path):
+    enrolled_store(tmp_path).close()
+    command = [sys.executable, "-m", "sync_agent", "ui", "--no-sync", "--data-dir", str(tmp_path)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        url = re.search(r"http://127\.0\.0\.1:\d+", process.stdout.readline()).group(0)
+        assert 'data-testid="status"' in requests.get(url + "/status", timeout=10).text
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, _ = process.communicate(timeout=20)
+    assert process.returncode == 0 and "UI stopped" in out
