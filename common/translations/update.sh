@@ -5,5 +5,5 @@ set -euo pipefail
 dir=common/translations
 .venv/bin/pybabel extract -F $dir/babel.cfg -k N_ -k lazy_gettext -k _l \
   --no-location --sort-output -o $dir/messages.pot portal sync_agent common
-.venv/bin/pybabel update -q -i $dir/messages.pot -d $dir -l zh_CN --no-fuzzy-matching
-.venv/bin/pybabel compile -q -d $dir
+.venv/bin/pybabel update -i $dir/messages.pot -d $dir -l zh_CN --no-fuzzy-matching
+.venv/bin/pybabel compile -d $dir
