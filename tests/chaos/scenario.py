@@ -24,7 +24,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import requests
@@ -60,7 +60,6 @@ class Config:
     fault_level: float = 1.0  # 1: about 30 % of requests meet a fault
     seed: int = 1
     drain_timeout: float = 150.0
-    database_url: str | None = None  # None: a fresh SQLite file; else an empty migratable DB
     workers: int = 2
     interval: float = 1.0
 
@@ -103,6 +102,12 @@ class Figures:
         if self.drain_seconds is None:
             found.append("the agents did not drain")
         return found
+
+    def as_dict(self) -> dict:
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["config"] = asdict(self.config)
+        data["proxy"] = {f.name: getattr(self.proxy, f.name) for f in fields(self.proxy)}
+        return data
 
     def report(self) -> str:
         stats = self.proxy
@@ -216,9 +221,11 @@ class Agent:
         self.data_dir = workdir / name
         self.log = workdir / f"{name}.log"
         self.proc: subprocess.Popen | None = None
+        self.terminated = False
 
     def start(self) -> None:
         with self.log.open("a") as log:
+            self.terminated = False
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "sync_agent", "run", "--data-dir", str(self.data_dir),
                  "--interval", str(self.interval)],
@@ -228,12 +235,15 @@ class Agent:
         self.proc.kill()  # SIGKILL
         self.proc.wait(timeout=30)
 
+    def terminate(self) -> None:
+        """SIGTERM once: a second one during the agent's shutdown would end it abruptly."""
+        if self.proc.poll() is None and not self.terminated:
+            self.proc.terminate()
+            self.terminated = True
+
     def stop(self) -> int | None:
-        """SIGTERM (unless sent already) and wait; the exit status (None if it had to be
-        killed)."""
-        if self.proc.poll() is not None:
-            return self.proc.returncode
-        self.proc.terminate()
+        """SIGTERM and wait; the exit status (None if it had to be killed)."""
+        self.terminate()
         try:
             return self.proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
@@ -510,8 +520,7 @@ class Scenario:
             self.writer.wait(timeout=30)
         running = [a for a in self.agents if a.proc is not None]
         for agent in running:
-            if agent.proc.poll() is None:
-                agent.proc.terminate()  # all at once; each stops within a second or so
+            agent.terminate()  # all at once; each stops once its sync cycle is over
         for agent in running:
             if agent.proc is not None:
                 status = agent.stop()
