@@ -1,0 +1,125 @@
+"""Page latency under load: closed-loop clients (no think time), each logged in with its own
+requests.Session, cycling through the pages of its role; p50/p95/p99 per page."""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import requests
+from sqlalchemy import Engine, func, select
+
+from common.enums import Role
+from portal.demo.generator import DEMO_PASSWORDS
+from portal.models import Dealer, VehicleOrder
+
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+HQ_PAGES = {"hq_dashboard": "/", "hq_rollups": "/rollups/", "hq_benchmark": "/benchmark",
+            "hq_scorecard_of_dealer": "/scorecard/{code}"}
+DEALER_PAGES = {"dealer_dashboard": "/", "order_list": "/orders", "order_detail": "/orders/{order}",
+                "scorecard": "/scorecard", "lead_list": "/leads/", "customer_list": "/customers/"}
+
+
+@dataclass
+class Latency:
+    clients: int
+    seconds: float = 0.0
+    samples: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: list[str] = field(default_factory=list)
+
+    def percentile(self, page: str, q: float) -> float:
+        return percentile(self.samples[page], q)
+
+    @property
+    def requests(self) -> int:
+        return sum(map(len, self.samples.values()))
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100) of *values*."""
+    ordered = sorted(values)
+    if not ordered:
+        return math.nan
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
+
+
+@dataclass(frozen=True)
+class Client:
+    username: str
+    password: str
+    pages: dict[str, str]
+
+
+def clients(engine: Engine, count: int, hq_share: float = 0.3) -> list[Client]:
+    """Dealer managers of dealers spread over the dataset (those with orders), and HQ users."""
+    hq = max(1, round(count * hq_share))
+    with engine.connect() as conn:
+        with_orders = conn.execute(
+            select(Dealer.code, func.min(VehicleOrder.number)).join(
+                VehicleOrder, VehicleOrder.dealer_id == Dealer.id)
+            .group_by(Dealer.code).order_by(Dealer.code)).all()
+    step = max(1, len(with_orders) // max(1, count - hq))
+    picked = with_orders[::step][:count - hq]
+    result = [Client(f"{code.lower()}.manager", DEMO_PASSWORDS[Role.dealer_manager],
+                     {k: v.format(order=number) for k, v in DEALER_PAGES.items()})
+              for code, number in picked]
+    for i in range(count - len(result)):
+        code = with_orders[(i * 7) % len(with_orders)][0]
+        result.append(Client("hq", DEMO_PASSWORDS[Role.hq],
+                             {k: v.format(code=code) for k, v in HQ_PAGES.items()}))
+    return result
+
+
+def login(base_url: str, client: Client) -> requests.Session:
+    session = requests.Session()
+    session.headers["Accept-Language"] = "zh-CN,zh;q=0.9"
+    token = _CSRF.search(session.get(base_url + "/login", timeout=30).text)
+    response = session.post(base_url + "/login", timeout=30, data={
+        "username": client.username, "password": client.password,
+        "csrf_token": token.group(1) if token else ""})
+    if response.status_code != 200 or response.url.rstrip("/").endswith("/login"):
+        raise RuntimeError(f"{client.username} could not log in ({response.status_code})")
+    return session
+
+
+def measure(base_url: str, users: list[Client], *, seconds: float) -> Latency:
+    result = Latency(clients=len(users))
+    sessions = [login(base_url, user) for user in users]
+    start, stop = threading.Barrier(len(users) + 1), threading.Event()
+    threads = [threading.Thread(target=_loop, args=(base_url, u, s, n, start, stop, result))
+               for n, (u, s) in enumerate(zip(users, sessions, strict=True))]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    time.sleep(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    result.seconds = time.perf_counter() - began
+    for session in sessions:
+        session.close()
+    return result
+
+
+def _loop(base_url: str, user: Client, session: requests.Session, offset: int,
+          start: threading.Barrier, stop: threading.Event, result: Latency) -> None:
+    pages = list(user.pages.items())
+    for _name, path in pages:  # warm-up round, not counted
+        session.get(base_url + path, timeout=60)
+    start.wait()
+    n = offset
+    while not stop.is_set():
+        name, path = pages[n % len(pages)]
+        n += 1
+        began = time.perf_counter()
+        response = session.get(base_url + path, timeout=60)
+        elapsed = time.perf_counter() - began
+        if response.status_code == 200:
+            result.samples[name].append(elapsed)  # list.append is atomic under the GIL
+        else:
+            result.errors.append(f"{user.username} {path}: {response.status_code}")

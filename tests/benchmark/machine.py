@@ -1,0 +1,61 @@
+"""What the benchmark ran on: cores, memory, CPU model, load, Python and database versions."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sqlite3
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+
+def describe(pg_url: str | None) -> dict[str, str]:
+    info = {
+        "cpu": _cpu_model(),
+        "cores": str(os.cpu_count()),
+        "memory": f"{_mem_total_gb():.1f} GB",
+        "load average (1/5/15 min) at start": " / ".join(f"{x:.1f}" for x in os.getloadavg()),
+        "python": platform.python_version(),
+        "os": platform.platform(),
+        "sqlite": sqlite3.sqlite_version,
+    }
+    if pg_url:
+        info["postgresql"] = _pg_version(pg_url)
+    return info
+
+
+def _cpu_model() -> str:
+    for line in _read("/proc/cpuinfo").splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def _mem_total_gb() -> float:
+    for line in _read("/proc/meminfo").splitlines():
+        if line.startswith("MemTotal:"):
+            return int(line.split()[1]) / 1024 / 1024
+    return 0.0
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError:
+        return ""
+
+
+def _pg_version(url: str) -> str:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SHOW server_version")).scalar_one()
+    except Exception as error:  # noqa: BLE001 - the table says why instead of failing the run
+        return f"unavailable ({type(error).__name__})"
+    finally:
+        engine.dispose()
+
+
+def load_average() -> str:
+    return " / ".join(f"{x:.1f}" for x in os.getloadavg())

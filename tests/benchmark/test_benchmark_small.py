@@ -1,0 +1,79 @@
+"""The benchmark suite end to end at a small scale, so it cannot rot; its numbers are checked for
+sanity (every record arrived, rates positive, percentiles ordered), never for speed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.benchmark import latency, run
+
+SMALL = ["--dealers", "3", "--records", "3000", "--orders-per-dealer", "2",
+         "--ingest-records", "2000", "--agents", "2", "--catchup-records", "500",
+         "--clients", "4", "--latency-seconds", "2", "--saves", "3", "--idle-seconds", "1",
+         "--today", "2026-06-15"]
+
+
+@pytest.fixture(scope="module")
+def measured(tmp_path_factory):
+    base = tmp_path_factory.mktemp("bench")
+    out = base / "figures.json"
+    results = run.main([*SMALL, "--backend", "sqlite", "--cache-dir", str(base / "cache"),
+                        "--work-dir", str(base / "work"), "--json", str(out)])
+    return results["sqlite"], json.loads(out.read_text())
+
+
+def test_every_record_pushed_is_applied_and_stored(measured):
+    figures, _ = measured
+    ingest = figures["details"]["ingest"]
+    assert ingest["errors"] == []
+    assert ingest["outcomes"] == {"applied": ingest["records"]}
+    assert ingest["stored"] == ingest["records"] == ingest["bare_records"] >= 2000
+
+
+def test_rates_and_ratio_are_positive(measured):
+    figures, _ = measured
+    assert figures["ingest_rate"] > 0 and figures["bare_rate"] > 0
+    assert figures["ingest_ratio"] == pytest.approx(
+        100 * figures["ingest_rate"] / figures["bare_rate"])
+
+
+def test_catch_up_drains_the_outbox_into_the_portal(measured):
+    catch_up = measured[0]["details"]["catch_up"]
+    assert catch_up["pending_after"] == 0
+    assert catch_up["stored"] == catch_up["records"] >= 500
+    assert catch_up["seconds"] > 0
+
+
+def test_every_page_is_measured_with_ordered_percentiles(measured):
+    figures, _ = measured
+    pages = figures["details"]["pages"]
+    assert set(pages) == set(latency.DEALER_PAGES) | set(latency.HQ_PAGES)
+    assert figures["details"]["page_errors"] == []
+    for page in pages.values():
+        assert page["requests"] > 0
+        assert 0 < page["p50_ms"] <= page["p95_ms"] <= page["p99_ms"]
+
+
+def test_every_save_becomes_visible_and_the_idle_agent_is_read(measured):
+    figures, _ = measured
+    visible = figures["details"]["save_to_visible"]
+    assert (visible["saves"], visible["missing"]) == (3, 0)
+    assert 0 < visible["p50_s"] <= figures["save_visible_p95_s"] <= visible["p99_s"]
+    assert figures["agent_rss_mb"] > 0 and figures["agent_cpu_pct"] >= 0
+
+
+def test_report_puts_each_target_beside_its_result_and_the_machine(measured):
+    figures, written = measured
+    report = run.format_report({"sqlite": figures}, written["machine"])
+    for target in run.TARGETS:
+        assert target.label in report and target.target in report
+    assert "cores: " in report and "sqlite: 3." in report
+    assert written["results"]["sqlite"]["ingest_rate"] == figures["ingest_rate"]
+
+
+@pytest.mark.parametrize(("values", "q", "expected"), [
+    ([3, 1, 2], 50, 2), ([1, 2, 3, 4], 95, 4), (list(range(1, 101)), 95, 95), ([7], 99, 7)])
+def test_percentile_is_nearest_rank(values, q, expected):
+    assert latency.percentile(values, q) == expected
