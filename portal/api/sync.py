@@ -59,7 +59,8 @@ def push():
         if (request.content_length or 0) > MAX_BATCH_BYTES:
             raise SyncError(413, ErrorCode.too_large,
                             f"A batch is at most {MAX_BATCH_BYTES} bytes; send fewer records.")
-        payload = service.parse_push(request.get_json(silent=True))
+        payload = ((service.parse_push_fast(request.get_data()) if request.is_json else None)
+                   or service.parse_push(request.get_json(silent=True)))
         if payload.agent_id != g.agent.id:
             raise SyncError(403, ErrorCode.forbidden, "agent_id is not the agent of this token.")
         answer = _apply(session, payload)
