@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from portal import access, config, db, errors, i18n, jobs, navigation, security
+from portal import access, config, db, errors, i18n, jobs, limits, navigation, security
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -19,6 +19,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.init_app(app)
     security.init_app(app)
     access.init_app(app)
+    limits.init_app(app)
     errors.init_app(app)
     navigation.init_app(app)
     _register_blueprints(app)
@@ -45,3 +46,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal import crm
 
     crm.init_app(app)
+    from portal import account, audit
+
+    app.register_blueprint(account.bp)
+    app.register_blueprint(audit.bp)

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import hmac
 from collections.abc import Callable
 from functools import wraps
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -19,6 +33,7 @@ from common.i18n import LOCALES
 from portal import access, db
 from portal.models import Dealer, User
 from portal.security import login_manager
+from portal.services import security as guard
 from portal.tenancy import Scope
 
 bp = Blueprint("auth", __name__)
@@ -33,9 +48,27 @@ class LoginForm(FlaskForm):
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """Load the logged-in user; runs before any scope exists, so it uses a system session."""
-    with db.system_session("login") as session:
-        user = session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+    with db.system_session("login") as db_session:
+        user = db_session.get(User, int(user_id))
+    if user is None or not user.active or session.get("_pw") != password_fingerprint(user):
+        return None  # a changed password ends every other session of the login
+    return user
+
+
+def password_fingerprint(user: User) -> str:
+    """A keyed digest of the password hash, kept in the session (the cookie is readable)."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, user.password_hash.encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def start_session(user: User) -> None:
+    """A fresh session for *user*: nothing from before the login survives but the language."""
+    locale = session.get("locale")
+    session.clear()  # a fresh session on login: no fixation
+    if locale:
+        session["locale"] = locale
+    login_user(user)
+    session["_pw"] = password_fingerprint(user)
 
 
 def scope_for(session: Session, user: User) -> Scope:
@@ -88,16 +121,47 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         with db.system_session("login") as login_session:
-            user = authenticate(login_session, form.username.data, form.password.data)
+            wait = guard.retry_after(session=login_session, throttle=_throttle(),
+                                     username=form.username.data, ip=_client_ip())
+            user = None if wait else _check(login_session, form.username.data,
+                                            form.password.data)
+        if wait:
+            return _too_many(form, wait)
         if user is not None:
-            locale = session.get("locale")
-            session.clear()  # a fresh session on login: no fixation
-            if locale:
-                session["locale"] = locale
-            login_user(user)
+            start_session(user)
             return redirect(_safe_next(request.args.get("next")))
         flash(_("Wrong username or password."), "error")
     return render_template("login.html", form=form), 200 if request.method == "GET" else 400
+
+
+def _check(login_session: Session, username: str, password: str) -> User | None:
+    """Authenticate, count a failure or clear the count, and audit either way."""
+    user = authenticate(login_session, username, password)
+    if user is None:
+        guard.record_failure(session=login_session, username=username, ip=_client_ip(),
+                             user=guard.user_named(login_session, username))
+    else:
+        guard.record_success(session=login_session, user=user, ip=_client_ip())
+    login_session.commit()
+    return user
+
+
+def _too_many(form: LoginForm, wait: int):
+    minutes = max(1, -(-wait // 60))
+    flash(_("Too many failed logins. Wait %(minutes)d minutes, then try again.",
+            minutes=minutes), "error")
+    return render_template("login.html", form=form), 429, {"Retry-After": str(wait)}
+
+
+def _throttle() -> guard.Throttle:
+    config = current_app.config
+    return guard.Throttle(per_user=config["LOGIN_MAX_FAILURES"],
+                          per_ip=config["LOGIN_MAX_FAILURES_PER_IP"],
+                          window=dt.timedelta(minutes=config["LOGIN_WINDOW_MINUTES"]))
+
+
+def _client_ip() -> str:
+    return request.remote_addr or "unknown"
 
 
 @bp.post("/logout")
@@ -105,6 +169,10 @@ def login():
 @login_required
 def logout():
     """Log out and return to the login page."""
+    with db.system_session("logout") as audit_session:
+        guard.audit_login(session=audit_session, action="auth.logout", ip=_client_ip(),
+                          username=current_user.username, user=current_user)
+        audit_session.commit()
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))

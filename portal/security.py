@@ -16,6 +16,8 @@ login_manager.session_protection = "strong"
 
 
 def init_app(app: Flask) -> None:
+    # the remember-me cookie (if ever used) gets the same flags as the session cookie
+    app.config["REMEMBER_COOKIE_SECURE"] = app.config.get("SESSION_COOKIE_SECURE", False)
     csrf.init_app(app)
     login_manager.init_app(app)
     app.after_request(_headers)

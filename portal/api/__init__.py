@@ -21,12 +21,13 @@ access.protect(bp, access.Access.public)
 
 def init_app(app: Flask) -> None:
     """Register the API blueprints and answer SyncError as the JSON error of the contract."""
-    from portal.api import factory, sync
+    from portal.api import credentials, factory, sync
 
     app.register_error_handler(SyncError, error_response)
     register_api_blueprint(app, bp)
     register_api_blueprint(app, sync.bp)
     register_api_blueprint(app, factory.bp)
+    register_api_blueprint(app, credentials.bp)
 
 
 def register_api_blueprint(app: Flask, blueprint: Blueprint) -> None:

@@ -42,6 +42,7 @@ from portal.models.records import (
     SyncReceipt,
     SyncRejection,
 )
+from portal.models.security import LoginAttempt
 
 __all__ = [
     "Agent",
@@ -68,6 +69,7 @@ __all__ = [
     "FactoryToken",
     "JobLock",
     "Lead",
+    "LoginAttempt",
     "OrderLine",
     "OrderSequence",
     "OrderVehicle",

@@ -115,7 +115,8 @@ def test_deactivate_reactivate_and_role_change_are_audited(client, db, make_deal
     assert response.status_code == 303
     db.expire_all()
     assert db.get(User, staff.id).role == Role.dealer_manager
-    actions = db.exec(select(AuditLog.action).order_by(AuditLog.id)).all()
+    actions = db.exec(select(AuditLog.action).where(AuditLog.target == f"user:{staff.id}")
+                      .order_by(AuditLog.id)).all()
     assert actions == ["user.deactivated", "user.reactivated", "user.role_changed"]
 
 

@@ -24,7 +24,7 @@ from portal.tenancy import Scope, set_scope
 from tests.conftest import PASSWORD, _pg_admin, _pg_admin_url, _pg_url, make_test_app
 from tests.integration import sync_factories as wire
 from tests.integration.crm_factories import make_vin
-from tests.integration.sync_factories import EnrolledAgent
+from tests.integration.sync_factories import EnrolledAgent, make_agent, push  # noqa: F401
 
 CALLER_ROLES = {"a_staff": Role.dealer_staff, "a_manager": Role.dealer_manager,
                 "ra_manager": Role.region_manager, "b_staff": Role.dealer_staff,

