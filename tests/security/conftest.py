@@ -166,3 +166,14 @@ def _owner_objects(world: World, db: Session) -> None:
     world.secrets += [order.number, a["correction"], a["export"], a["agent"], "保密A员",
                       world.users["a_staff"].username, world.users["a_manager"].username,
                       dealer.code, dealer.name_zh, dealer.name_en]
+
+
+@pytest.fixture
+def db_for():
+    """A session seeing every dealer, on the database of a given app."""
+
+    def make(app: Flask) -> Session:
+        return set_scope(Session(app.extensions["db_engine"], expire_on_commit=False),
+                         Scope.everything("test"))
+
+    return make
