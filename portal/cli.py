@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import current_app
 from flask.cli import FlaskGroup
@@ -174,6 +176,34 @@ def demo(host: str, port: int) -> None:
 
     raise SystemExit(run_demo(current_app._get_current_object(), DemoSettings(host, port),
                               click.echo))
+
+
+@main.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(file: Path) -> None:
+    """Write a consistent backup of the database to FILE while the portal runs."""
+    from portal import backup
+
+    try:
+        backup.backup(database_url(), file)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"backup written to {file} ({file.stat().st_size} bytes)")
+
+
+@main.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.confirmation_option(prompt="Replace the whole portal database by this backup?")
+def restore_command(file: Path) -> None:
+    """Replace the database by the backup FILE (stop the portal first)."""
+    from portal import backup
+
+    db.engine().dispose()
+    try:
+        backup.restore(database_url(), file)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"database restored from {file}; run `dealer-portal db upgrade` if it is older")
 
 
 @main.command("serve")

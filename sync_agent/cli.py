@@ -109,6 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
     window = command("window", cmd_window, "Open the agent's window: status, entry, import, "
                      "quarantine, follow-ups and orders (needs the `desktop` extra).")
     window.add_argument("--interval", type=float, default=30.0, help="seconds between syncs")
+    backup = command("backup", cmd_backup, "Write a consistent copy of the local store to FILE "
+                     "(the agent may keep running).")
+    backup.add_argument("file", type=Path)
+    restore = command("restore", cmd_restore, "Replace the local store by the backup FILE (stop "
+                      "the agent first); the next sync starts a new epoch.")
+    restore.add_argument("file", type=Path)
     ui = command("ui", cmd_ui, "Serve the window's pages on 127.0.0.1 for a browser (no window).")
     ui.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free)")
     ui.add_argument("--interval", type=float, default=30.0, help="seconds between syncs")
@@ -117,6 +123,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # -- commands --------------------------------------------------------------------------------
+
+
+def cmd_backup(args: argparse.Namespace, data_dir: Path) -> int:
+    from sync_agent.backup import BackupError, backup_store
+
+    try:
+        backup_store(data_dir, args.file)
+    except BackupError as error:
+        raise CommandError(str(error)) from error
+    print(f"Backup of {data_dir} written to {args.file}.")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, data_dir: Path) -> int:
+    from sync_agent.backup import BackupError, restore_store
+
+    with DataDirLock(data_dir):
+        try:
+            restore_store(data_dir, args.file)
+        except BackupError as error:
+            raise CommandError(str(error)) from error
+    print(f"Store in {data_dir} restored from {args.file}; the next sync starts a new epoch.")
+    return 0
 
 
 def cmd_enroll(args: argparse.Namespace, data_dir: Path) -> int:

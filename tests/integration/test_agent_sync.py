@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from sqlmodel import func, select
 
@@ -148,17 +146,19 @@ def test_restored_store_starts_a_new_epoch(enrol, db, tmp_path):
     with Store.open(data_dir) as store, Coordinator(store) as coordinator:
         coordinator.save_record("lead", lead("甲"))
         coordinator.sync()
-    shutil.copytree(data_dir, tmp_path / "backup")
+        store.save_record("lead", lead("丁"))  # still pending when the backup is taken
+    backup = str(tmp_path / "agent-backup.db")
+    assert main(["backup", backup, "--data-dir", data_dir]) == 0
     with Store.open(data_dir) as store, Coordinator(store) as coordinator:
         coordinator.save_record("lead", lead("乙"))
         coordinator.sync()
-    shutil.rmtree(data_dir)
-    shutil.copytree(tmp_path / "backup", data_dir)  # restore: the sequence goes backwards
+    assert main(["restore", backup, "--data-dir", data_dir]) == 0  # the sequence goes back
     with Store.open(data_dir) as store, Coordinator(store) as coordinator:
         third = store.save_record("lead", lead("丙"))
         assert coordinator.sync().ok and store.pending_count() == 0
         assert store.require_identity().epoch == 2
-    assert held(db, Lead)[third.record_id] == 1 and len(held(db, Lead)) == 3
+    assert held(db, Lead)[third.record_id] == 1 and len(held(db, Lead)) == 4
+    assert db.exec(select(func.count()).select_from(Lead)).one() == 4  # each exactly once
 
 
 def test_pull_stores_order_status_for_offline_view(agent, db, dealer):

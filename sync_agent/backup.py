@@ -1,0 +1,57 @@
+"""Backup and restore of an agent's store with SQLite's online backup API.
+
+A backup may be taken while the agent runs. A restore needs the agent stopped (the data
+directory lock). After a restore the store's sequence is behind what the portal received; on
+the next push the portal answers ``sequence_regressed`` and the agent starts a new epoch and
+renumbers its outbox, so nothing in the backup is lost or applied twice.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from sync_agent.store import DB_NAME
+
+
+class BackupError(RuntimeError):
+    """The backup or restore could not be made; the message says why."""
+
+
+def backup_store(data_dir: Path, target: Path) -> None:
+    """Write a consistent copy of the store in *data_dir* to *target*."""
+    source = data_dir / DB_NAME
+    if not source.is_file():
+        raise BackupError(f"no agent store in {data_dir}")
+    _copy(source, target)
+
+
+def restore_store(data_dir: Path, source: Path) -> None:
+    """Replace the store in *data_dir* by *source* (hold the data directory lock)."""
+    _check(source)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    _copy(source, data_dir / DB_NAME)
+    (data_dir / DB_NAME).chmod(0o600)  # the token lives in the store
+
+
+def _copy(source: Path, target: Path) -> None:
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+
+
+def _check(path: Path) -> None:
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            ok = conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as error:
+        raise BackupError(f"{path} is not a SQLite database: {error}") from error
+    if not ok or not {"meta", "outbox"} <= tables:
+        raise BackupError(f"{path} is not an intact agent store backup")
