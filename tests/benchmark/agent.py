@@ -7,7 +7,6 @@ against the portal served by gunicorn, with its own fresh benchmark dealer.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import signal
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from sync_agent.coordinator import Coordinator
 from sync_agent.runner import Runner
 from sync_agent.store import Store
 from tests.benchmark import workload
+from tests.benchmark.server import process_cpu_seconds
 
 
 @dataclass
@@ -146,9 +146,9 @@ def idle_footprint(data_dir: Path, *, settle: float, window: float) -> Idle:
         time.sleep(settle)  # start-up and the first sync
         if process.poll() is not None:
             raise RuntimeError(f"dealer-agent run exited with {process.returncode}")
-        cpu0, began = _cpu_seconds(process.pid), time.monotonic()
+        cpu0, began = process_cpu_seconds(process.pid), time.monotonic()
         time.sleep(window)
-        cpu1, elapsed = _cpu_seconds(process.pid), time.monotonic() - began
+        cpu1, elapsed = process_cpu_seconds(process.pid), time.monotonic() - began
         return Idle(_rss_mb(process.pid), 100.0 * (cpu1 - cpu0) / elapsed, elapsed)
     finally:
         process.send_signal(signal.SIGTERM)
@@ -164,8 +164,3 @@ def _rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError("no VmRSS in /proc")
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime

@@ -240,6 +240,7 @@ def _prepare_sqlite(spec: Spec, cache_dir: Path, work_dir: Path, echo: Echo) -> 
         build(f"sqlite:///{building}", spec, echo)
         building.rename(cached)
         seconds = time.perf_counter() - started
+    migrate.upgrade(f"sqlite:///{cached}")  # migrations added since it was built
     work_dir.mkdir(parents=True, exist_ok=True)
     copy = work_dir / "portal.db"
     shutil.copyfile(cached, copy)
@@ -262,6 +263,7 @@ def _prepare_postgresql(spec: Spec, admin_url: str, echo: Echo) -> Dataset:
             with admin.connect() as conn:
                 conn.execute(text(f'ALTER DATABASE "{building}" RENAME TO "{cached}"'))
             seconds = time.perf_counter() - started
+        migrate.upgrade(_with_database(admin_url, cached))  # migrations added since it was built
         working = f"bench_run_{os.getpid()}"
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{working}" WITH (FORCE)'))

@@ -14,6 +14,7 @@ import datetime as dt
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import requests
@@ -39,6 +40,8 @@ class IngestResult:
     bare_records: int = 0
     bare_seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
+    server_cpu_s: float = 0.0  # gunicorn's processes during the pushes (SQLite work included)
+    client_cpu_s: float = 0.0  # this process: the agents' threads posting and reading answers
 
     @property
     def rate(self) -> float:
@@ -54,13 +57,16 @@ class IngestResult:
 
 
 def measure(engine: Engine, base_url: str, *, total: int, agents: int, seed: int,
-            today: dt.date) -> IngestResult:
+            today: dt.date, server_cpu: Callable[[], float] = lambda: 0.0) -> IngestResult:
     result = IngestResult(agents=agents)
     enrolled = workload.enroll(engine, base_url, workload.add_dealers(engine, "BI", agents))
     streams = workload.records_for([a.dealer_code for a in enrolled], total, seed=seed + 1,
                                    today=today)
     bodies = [_bodies(agent, stream) for agent, stream in zip(enrolled, streams, strict=True)]
+    server0, client0 = server_cpu(), time.process_time()
     _push_all(base_url, enrolled, bodies, result)
+    result.server_cpu_s = server_cpu() - server0
+    result.client_cpu_s = time.process_time() - client0
     result.stored = _stored(engine, [a.dealer_id for a in enrolled])
     twins = workload.add_dealers(engine, "BB", agents)
     batches = [_rows(stream, dealer_id) for (dealer_id, _), stream in zip(twins, streams,

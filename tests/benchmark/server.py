@@ -47,6 +47,11 @@ class Portal:
         self.stop()
         raise RuntimeError("the portal did not answer within a minute")
 
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the server: gunicorn's master and its live workers."""
+        return sum(process_cpu_seconds(pid) for pid in (self.process.pid,
+                                                        *_children(self.process.pid)))
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)  # gunicorn stops its workers gracefully
@@ -62,3 +67,19 @@ class Portal:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """utime + stime of *pid* from /proc (0 when it has gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
