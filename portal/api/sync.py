@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, request
+from flask import Blueprint, current_app, g, request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 
@@ -70,7 +70,8 @@ def push():
                                  now=service.utcnow(), success=False, error=str(error.code))
         session.commit()
         raise
-    return answer.model_dump(mode="json")
+    # serialised by pydantic-core in one call: half the cost of a dict for Flask's json.dumps
+    return current_app.response_class(answer.model_dump_json(), mimetype="application/json")
 
 
 def _apply(session, payload: PushRequest) -> PushResponse:
