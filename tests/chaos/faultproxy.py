@@ -145,6 +145,7 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._holds: dict[str, Hold] = {}
         self._ports: dict[str, int] = {}
+        self._in_flight = 0
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="fault-proxy",
                                         daemon=True)
@@ -203,6 +204,11 @@ class FaultProxy:
         with self._lock:
             self._holds[name] = hold
         return hold
+
+    def in_flight(self) -> int:
+        """How many requests the server has been given and not answered yet."""
+        with self._lock:
+            return self._in_flight
 
     def cancel_hold(self, name: str) -> None:
         """Forget the hold on *name* if no answer was held yet (a held one waits for release)."""
@@ -285,7 +291,11 @@ class FaultProxy:
             await writer.drain()
             if cut:
                 return None
-            return await asyncio.wait_for(_read_response(reader, request), UPSTREAM_TIMEOUT)
+            self._waiting(+1)
+            try:
+                return await asyncio.wait_for(_read_response(reader, request), UPSTREAM_TIMEOUT)
+            finally:
+                self._waiting(-1)
         except (ConnectionError, TimeoutError, asyncio.IncompleteReadError, ValueError):
             self._count("upstream_down")
             return None
@@ -329,6 +339,10 @@ class FaultProxy:
         return (f"HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain\r\n"
                 f"Content-Length: {len(body)}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
                 ).encode() + body
+
+    def _waiting(self, change: int) -> None:
+        with self._lock:
+            self._in_flight += change
 
     def _count(self, name: str) -> None:
         with self._lock:

@@ -59,7 +59,8 @@ class Config:
     rate: float = 80.0  # records saved per second, all agents together
     fault_level: float = 1.0  # 1: about 30 % of requests meet a fault
     seed: int = 1
-    drain_timeout: float = 150.0
+    # an agent unlucky enough to fail many cycles in a row waits up to its backoff cap (300 s)
+    drain_timeout: float = 330.0
     workers: int = 2
     interval: float = 1.0
 
@@ -76,6 +77,7 @@ class Figures:
     killed_batches: list[int] = field(default_factory=list)  # records in each push cut short
     killed_agents: list[str] = field(default_factory=list)
     portal_restarts: int = 0
+    portal_kills_mid_request: int = 0
     chaos_seconds: float = 0.0
     drain_seconds: float | None = None
     wall_seconds: float = 0.0
@@ -124,7 +126,8 @@ class Figures:
                                         f"({len(set(self.killed_agents))} agents; "
                                         f"{self.kills_mid_push} mid-push, batches of "
                                         f"{self.killed_batches} records)"),
-            ("portal restarts (SIGKILL)", str(self.portal_restarts)),
+            ("portal restarts (SIGKILL)", f"{self.portal_restarts} "
+                                          f"({self.portal_kills_mid_request} mid-request)"),
             ("chaos phase", f"{self.chaos_seconds:.1f} s"),
             ("time to drain after faults stop",
              "did not drain" if self.drain_seconds is None else f"{self.drain_seconds:.1f} s"),
@@ -482,8 +485,15 @@ class Scenario:
         victim.start()
 
     def _restart_portal(self) -> None:
+        """SIGKILL the portal while it works on a request (if one comes within a few seconds)
+        and start it again on the same database."""
+        deadline = time.monotonic() + HOLD_WAIT
+        while not (busy := self.proxy.in_flight()) and time.monotonic() < deadline:
+            time.sleep(0.005)
         self.portal.kill()
-        self.say("killed the portal (SIGKILL to gunicorn and its workers)")
+        self.figures.portal_kills_mid_request += bool(busy)
+        self.say(f"killed the portal (SIGKILL to gunicorn and its workers) with {busy} "
+                 "requests in flight")
         time.sleep(self.rng.uniform(1.0, 3.0))
         self.portal.start()
         self.figures.portal_restarts += 1

@@ -50,8 +50,7 @@ def config_of(args: argparse.Namespace) -> Config:
         kills=args.kills if args.kills is not None else max(3, round(minutes * 6)),
         portal_restarts=(args.portal_restarts if args.portal_restarts is not None
                          else max(1, round(minutes))),
-        rate=args.rate, fault_level=args.fault_level, seed=args.seed, workers=args.workers,
-        drain_timeout=300.0)
+        rate=args.rate, fault_level=args.fault_level, seed=args.seed, workers=args.workers)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -101,6 +101,7 @@ def test_hold_keeps_the_answer_until_released(proxy, upstream):
     thread = threading.Thread(target=lambda: result.update(error=_try_post(proxy, n=2)))
     thread.start()
     assert hold.reached.wait(5) and len(upstream.received) == 2 and hold.body == b'{"n": 2}'
+    assert proxy.in_flight() == 0  # the server has answered; only the client waits
     assert thread.is_alive()  # the server answered, the client has not heard yet
     hold.release()
     thread.join(5)
