@@ -31,6 +31,7 @@ def run_gunicorn(*, host: str, port: int, workers: int, **extra) -> None:
         "timeout": 60,
         "graceful_timeout": 10,
         "accesslog": None,
+        "control_socket_disable": True,  # one shared ~/.gunicorn socket would mix portals
         **extra,
     }
     _Gunicorn(options).run()

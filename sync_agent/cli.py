@@ -37,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("urllib3").setLevel(logging.WARNING)
+    # a connection cut inside the headers is handled as a transient error; no traceback
+    logging.getLogger("urllib3").setLevel(logging.ERROR)
     data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
     try:
         return args.handler(args, data_dir) or 0

@@ -256,6 +256,7 @@ class Coordinator:
             if response is None:
                 continue  # new epoch or smaller batch: push again at once
             summary = self.store.apply_results(response.results)
+            self.backoff.reset()  # the portal answered: a later failure starts backing off anew
             counts["pushed"] += len(batch)
             counts["acknowledged"] += summary.acknowledged
             counts["rejected"] += summary.rejected

@@ -122,6 +122,19 @@ def test_transient_failures_back_off_then_reset(coordinator, portal, clock):
     assert coordinator.backoff.failures == 0 and all(d <= 2 ** i for i, d in enumerate(delays))
 
 
+def test_an_answered_push_resets_the_backoff(coordinator, store, portal, clock, monkeypatch):
+    def lost_pull(cursor, limit=200):
+        raise TransientError("pull cut")
+
+    monkeypatch.setattr(portal, "pull", lost_pull)
+    for _ in range(6):
+        store.save_record("lead", lead(f"n{clock.now}"))
+        assert not coordinator.sync().ok
+        clock.now += 400
+    assert coordinator.backoff.failures == 1
+    assert store.pending_count() == 0
+
+
 def test_backoff_is_full_jitter_and_capped():
     backoff = Backoff(base=1, cap=300, rng=random.Random(1))
     delays = [backoff.next_delay() for _ in range(40)]
