@@ -66,13 +66,16 @@ def parse_month(value: str) -> dt.date:
 # ---------------------------------------------------------------- refreshing the volumes
 
 
-def _vin_models(ro_filter):
-    """VIN → (brand, model) of the sold vehicles among the repaired VINs (any dealer's sale)."""
+def _vin_models(session: Session, ro_filter) -> dict[str, tuple[str, str]]:
+    """VIN → (brand, model) as sold (by any dealer), for the VINs repaired under *ro_filter*.
+
+    Looked up apart and joined in Python: PostgreSQL misjudges the size of a join of repair
+    orders to their parts and would nest a loop over this mapping.
+    """
     sale, ro = Sale.__table__, RepairOrder.__table__
-    return (select(sale.c.vin, func.min(sale.c.brand).label("brand"),
-                   func.min(sale.c.model).label("model"))
-            .where(sale.c.vin.in_(select(ro.c.vin).where(ro_filter)))
-            .group_by(sale.c.vin).subquery("vin_model"))
+    stmt = (select(sale.c.vin, func.min(sale.c.brand), func.min(sale.c.model))
+            .where(sale.c.vin.in_(select(ro.c.vin).where(ro_filter))).group_by(sale.c.vin))
+    return {vin: (brand, model) for vin, brand, model in session.execute(stmt)}
 
 
 def refresh_volumes(session: Session, dealer_ids: list[int], months: list[dt.date]) -> None:
@@ -135,32 +138,33 @@ def _volume_rows(session, dealer_ids, first, after, ro_filter) -> dict[tuple, li
              .group_by(Sale.dealer_id, sale_month, Sale.brand, Sale.model))
     for dealer_id, month, brand, model, count in session.exec(sales):
         volumes[(dealer_id, month, brand, model)][0] += count
-    ro, vm = RepairOrder.__table__, _vin_models(ro_filter)
+    ro, models = RepairOrder.__table__, _vin_models(session, ro_filter)
     ro_month = month_of(ro.c.opened_at)
-    brand, model = func.coalesce(vm.c.brand, ""), func.coalesce(vm.c.model, "")
-    repairs = (select(ro.c.dealer_id, ro_month, brand, model, func.count())
-               .select_from(ro.outerjoin(vm, vm.c.vin == ro.c.vin)).where(ro_filter)
-               .group_by(ro.c.dealer_id, ro_month, brand, model))
-    for dealer_id, month, b, m, count in session.execute(repairs):
-        volumes[(dealer_id, month, b, m)][1] += count
+    repairs = (select(ro.c.dealer_id, ro_month, ro.c.vin, func.count()).where(ro_filter)
+               .group_by(ro.c.dealer_id, ro_month, ro.c.vin))
+    for dealer_id, month, vin, count in session.execute(repairs):
+        volumes[(dealer_id, month, *models.get(vin, ("", "")))][1] += count
     return volumes
 
 
 def _part_rows(session: Session, ro_filter) -> list[dict]:
-    ro, part, vm = RepairOrder.__table__, RepairPart.__table__, _vin_models(ro_filter)
+    ro, part, models = RepairOrder.__table__, RepairPart.__table__, _vin_models(session, ro_filter)
     ro_month = month_of(ro.c.opened_at)
-    brand, model = func.coalesce(vm.c.brand, ""), func.coalesce(vm.c.model, "")
-    stmt = (select(ro.c.dealer_id, ro_month, brand, model, part.c.part_number,
+    stmt = (select(ro.c.dealer_id, ro_month, ro.c.vin, part.c.part_number,
                    func.min(part.c.name), func.sum(part.c.qty),
                    func.count(func.distinct(ro.c.record_id)))
             .select_from(ro.join(part, and_(part.c.dealer_id == ro.c.dealer_id,
-                                            part.c.record_id == ro.c.record_id))
-                         .outerjoin(vm, vm.c.vin == ro.c.vin))
-            .where(ro_filter)
-            .group_by(ro.c.dealer_id, ro_month, brand, model, part.c.part_number))
-    return [dict(dealer_id=d, month=parse_month(m), brand=b, model=mo, part_number=p,
-                 name=n, qty=q, repairs=r)
-            for d, m, b, mo, p, n, q, r in session.execute(stmt)]
+                                            part.c.record_id == ro.c.record_id)))
+            .where(ro_filter).group_by(ro.c.dealer_id, ro_month, ro.c.vin, part.c.part_number))
+    sums: dict[tuple, dict] = {}
+    for dealer_id, month, vin, number, name, qty, repairs in session.execute(stmt):
+        key = (dealer_id, month, *models.get(vin, ("", "")), number)
+        row = sums.setdefault(key, dict(dealer_id=dealer_id, month=parse_month(month),
+                                        brand=key[2], model=key[3], part_number=number,
+                                        name=name, qty=0, repairs=0))
+        row["qty"] += int(qty)
+        row["repairs"] += int(repairs)  # a repair order has one VIN: the counts add up
+    return list(sums.values())
 
 
 # ---------------------------------------------------------------- filters and figures
