@@ -161,6 +161,23 @@ def test_restored_store_starts_a_new_epoch(enrol, db, tmp_path):
     assert db.exec(select(func.count()).select_from(Lead)).one() == 4  # each exactly once
 
 
+def test_an_edit_after_a_restore_is_not_lost(enrol, db, tmp_path):
+    data_dir = enrol()
+    with Store.open(data_dir) as store, Coordinator(store) as coordinator:
+        first = coordinator.save_record("lead", lead("甲"))
+        coordinator.sync()
+    backup = str(tmp_path / "agent-backup.db")
+    assert main(["backup", backup, "--data-dir", data_dir]) == 0
+    with Store.open(data_dir) as store, Coordinator(store) as coordinator:
+        store.save_record("lead", lead("甲", status="contacted"), record_id=first.record_id)
+        coordinator.sync()  # version 2 reaches the portal, then the PC is restored
+    assert main(["restore", backup, "--data-dir", data_dir]) == 0
+    with Store.open(data_dir) as store, Coordinator(store) as coordinator:
+        store.save_record("lead", lead("甲", status="won"), record_id=first.record_id)
+        assert coordinator.sync().ok and store.pending_count() == 0
+    assert db.exec(select(Lead.status)).one() == "won"
+
+
 def test_pull_stores_order_status_for_offline_view(agent, db, dealer):
     publish_change(db, dealer_id=dealer.id, kind="order_status",
                    payload={"order_number": "O-1", "status": "paint"})
