@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from portal.models import Agent, Complaint, Dealer, Lead, RepairOrder, Sale
+from portal.models import (
+    Agent,
+    Complaint,
+    ComplaintEscalation,
+    Dealer,
+    Lead,
+    RepairOrder,
+    Sale,
+)
 
 
 @dataclass(frozen=True)
@@ -18,6 +26,7 @@ class Summary:
     repairs: int
     open_leads: int
     open_complaints: int
+    escalated_complaints: int
     agents: int
     stale_agents: int
 
@@ -47,12 +56,18 @@ def summary(*, session: Session, today: dt.date, now: dt.datetime) -> Summary:
         open_complaints=count(
             select(func.count()).select_from(Complaint).where(Complaint.status == "open")
         ),
+        escalated_complaints=count(
+            select(func.count())
+            .select_from(ComplaintEscalation)
+            .where(ComplaintEscalation.cleared_at.is_(None))
+        ),
         agents=count(select(func.count()).select_from(Agent).where(Agent.revoked_at.is_(None))),
         stale_agents=count(
             select(func.count())
             .select_from(Agent)
             .where(Agent.revoked_at.is_(None))
-            .where((Agent.last_success_at.is_(None)) | (Agent.last_success_at < silent_since))
+            # the agents page's rule: a new agent gets 24 h from enrolment to sync
+            .where(func.coalesce(Agent.last_success_at, Agent.created_at) < silent_since)
         ),
     )
 
