@@ -224,23 +224,43 @@ _DIMENSIONS = {
 }
 
 
+def whole_regions(session: Session) -> list[int] | None:
+    """The regions whose dealers are exactly the session's scope; None for a global scope.
+
+    Empty when the scope is not a union of whole regions (a dealer's own scope).
+    """
+    scope = get_scope(session)
+    if scope.is_global:
+        return None
+    touched = select(Dealer.region_id).where(Dealer.id.in_(scope.dealer_ids))
+    members: dict[int, set[int]] = defaultdict(set)
+    for dealer_id, region_id in session.exec(select(Dealer.id, Dealer.region_id)
+                                             .where(Dealer.region_id.in_(touched))):
+        members[region_id].add(dealer_id)
+    covered = set().union(*members.values()) if members else set()
+    return sorted(members) if covered == scope.dealer_ids else []
+
+
 def source_table(session: Session, filters: Filters, dealer_table, region_table,
-                 dimension: str = ""):
-    """The per-region sums when the session sees every dealer and no dealer is picked (faster);
-    the per-dealer rows otherwise, which the tenancy layer filters to the session's dealers."""
-    if get_scope(session).is_global and filters.dealer_id is None and dimension != "dealer":
-        return region_table
-    return dealer_table
+                 dimension: str = "") -> tuple[type, list]:
+    """Where to read: the per-region sums when the scope is national or whole regions and no
+    dealer is picked (far fewer rows); else the per-dealer rows, filtered by the tenancy layer.
+    Returns the table and the clauses that keep region sums within the scope."""
+    regions = whole_regions(session)
+    if filters.dealer_id is not None or dimension == "dealer" or regions == []:
+        return dealer_table, []
+    return region_table, ([] if regions is None else [region_table.region_id.in_(regions)])
 
 
 def volumes_by(session: Session, filters: Filters, dimension: str, *, limit: int | None = None,
                offset: int = 0) -> Rollup:
     """Sales and repairs grouped by *dimension* (month, region, dealer or model), biggest first."""
-    table = source_table(session, filters, DealerMonthVolume, RegionMonthVolume, dimension)
+    table, scoped = source_table(session, filters, DealerMonthVolume, RegionMonthVolume,
+                                 dimension)
     keys = [getattr(table, k) for k in _DIMENSIONS[dimension]]
     sales, repairs = func.sum(table.sales), func.sum(table.repairs)
     order = keys if dimension == "month" else (sales.desc(), repairs.desc(), *keys)
-    stmt = (select(*keys, sales, repairs).where(*filters.apply(table))
+    stmt = (select(*keys, sales, repairs).where(*filters.apply(table), *scoped)
             .group_by(*keys).order_by(*order).offset(offset).limit(limit))
     return Rollup([{"key": tuple(row[:-2]) if len(keys) > 1 else row[0],
                     "sales": int(row[-2] or 0), "repairs": int(row[-1] or 0)}
@@ -255,10 +275,10 @@ def count_groups(session: Session, filters: Filters, dimension: str) -> int:
 
 def top_parts(session: Session, filters: Filters, per_model: int = 5) -> dict[tuple, list[dict]]:
     """The most replaced parts (by quantity) of each model, the busiest models first."""
-    t = source_table(session, filters, DealerMonthPart, RegionMonthPart)
+    t, scoped = source_table(session, filters, DealerMonthPart, RegionMonthPart)
     stmt = (select(t.brand, t.model, t.part_number, func.min(t.name), func.sum(t.qty),
                    func.sum(t.repairs))
-            .where(*filters.apply(t)).group_by(t.brand, t.model, t.part_number))
+            .where(*filters.apply(t), *scoped).group_by(t.brand, t.model, t.part_number))
     by_model: dict[tuple, list[dict]] = defaultdict(list)
     for brand, model, number, name, qty, repairs in session.exec(stmt):
         by_model[(brand, model)].append({"part_number": number, "name": name, "qty": int(qty),

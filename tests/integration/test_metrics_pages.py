@@ -98,15 +98,24 @@ def test_parts_figure_drills_down_to_repair_orders(world, make_user, login, clie
     assert "1 records" in page and world["a"].code in page
 
 
-def test_hq_region_sums_match_the_dealer_rows(world, db):
+def test_hq_region_sums_match_the_dealer_rows(world, db, make_dealer):
     from portal.services import rollups
     from portal.tenancy import Scope, set_scope
 
     f = rollups.Filters(metrics.last_months(NOW.date())[0], NOW.date().replace(day=1),
                         region_id=world["north"].id)
-    hq = rollups.volumes_by(db, f, "model").rows  # global scope: per-region sums
-    set_scope(db, Scope.dealers([world["a"].id, world["b"].id]))
-    assert hq == rollups.volumes_by(db, f, "model").rows and len(hq) == 2
-    assert rollups.top_parts(db, f) == {("Buick", "M0"): [
-        {"part_number": "P1", "name": "机油滤清器", "qty": 1, "repairs": 1}],
-        ("Buick", "M1"): [{"part_number": "P1", "name": "机油滤清器", "qty": 1, "repairs": 1}]}
+    hq = rollups.volumes_by(db, f, "model").rows, rollups.top_parts(db, f)  # per-region sums
+    set_scope(db, Scope.dealers([world["a"].id, world["b"].id]))  # the whole north region
+    assert rollups.whole_regions(db) == [world["north"].id]
+    assert (rollups.volumes_by(db, f, "model").rows, rollups.top_parts(db, f)) == hq
+    make_dealer(region=world["south"])  # c no longer covers the south: per-dealer rows
+    set_scope(db, Scope.dealers([world["a"].id, world["b"].id, world["c"].id]))
+    assert rollups.whole_regions(db) == []
+    assert (rollups.volumes_by(db, f, "model").rows, rollups.top_parts(db, f)) == hq
+    assert len(hq[0]) == 2
+
+
+def test_region_manager_rollups_leave_out_other_regions(world, make_user, login, client):
+    login(make_user(Role.region_manager, region=world["north"]))
+    page = client.get("/rollups/?first=2024-03&last=2024-03", headers=EN).text
+    assert ">M0<" in page and ">M2<" not in page
