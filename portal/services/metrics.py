@@ -489,6 +489,9 @@ def refresh(session: Session, *, months: list[dt.date], dealer_ids: list[int] | 
         if progress:
             progress(min(i + chunk, len(dealers)), len(dealers))
     rollups.refresh_region_totals(session, {d.region_id for d in dealers}, sorted(months))
+    from portal.services.benchmark import forget_national  # national figures are cached
+
+    forget_national()
     return written
 
 
