@@ -39,6 +39,7 @@ from common.schemas import BUSINESS_KEYS, RECORD_MODELS, AnyRecord, RecordHeader
 from portal import models
 from portal.models import Agent, ChangeFeed, Dealer, RepairPart, SyncReceipt, SyncRejection
 from portal.models import utcnow as _utcnow
+from portal.services.metrics import record_sync_day
 from portal.tenancy import TenancyError, get_scope
 
 TABLES: dict[str, type] = {
@@ -520,6 +521,7 @@ def record_heartbeat(*, session: Session, agent: Agent, request: PushRequest | N
         agent.quarantine_count = beat.quarantine_count
     if success:
         agent.last_success_at = now
+        record_sync_day(session, agent, now)  # the "days synced" metric
     agent.last_error = error[:200]
     session.add(agent)
 

@@ -9,7 +9,16 @@ import pytest
 from sqlmodel import select
 
 from common.protocol import SCHEMA_VERSION, checksum
-from portal.models import Agent, AuditLog, Enrollment, Lead, RepairPart, Sale, SyncRejection
+from portal.models import (
+    Agent,
+    AgentSyncDay,
+    AuditLog,
+    Enrollment,
+    Lead,
+    RepairPart,
+    Sale,
+    SyncRejection,
+)
 from portal.services import agents
 from tests.integration.sync_factories import BUILDERS, lead, push_body, repair_order, sale
 
@@ -158,6 +167,14 @@ def test_push_is_a_heartbeat(db, make_agent, push):
     assert (agent.agent_version, agent.pending_count, agent.oldest_pending_age_s) == (
         "1.2.3", 7, 12.5)
     assert agent.last_seen_at is not None and agent.last_success_at is not None
+
+
+def test_successful_pushes_count_one_synced_day(db, make_agent, push):
+    enrolled = make_agent()
+    push(enrolled, [])
+    push(enrolled, [])
+    [day] = db.exec(select(AgentSyncDay)).all()
+    assert (day.agent_id, day.day) == (enrolled.agent.id, dt.datetime.now(dt.UTC).date())
 
 
 # --- request-level refusals ----------------------------------------------------------------
