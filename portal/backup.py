@@ -7,21 +7,20 @@ a restore, and the server's client tools must match its major version).
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from common.sqlite_backup import BackupError, check_backup, copy_database
 
-class BackupError(RuntimeError):
-    """A backup or restore failed; the message says why."""
+__all__ = ["BackupError", "backup", "restore"]
 
 
 def backup(url: str, target: Path) -> None:
     """Write a consistent copy of the database at *url* to *target*."""
     if make_url(url).get_backend_name() == "sqlite":
-        _sqlite_copy(_sqlite_path(url), target)
+        copy_database(_sqlite_path(url), target)
     else:
         _run(["pg_dump", "--format=custom", "--no-owner", f"--file={target}", _libpq(url)])
 
@@ -31,36 +30,11 @@ def restore(url: str, source: Path) -> None:
     if not source.is_file():
         raise BackupError(f"{source} does not exist or is not a file")
     if make_url(url).get_backend_name() == "sqlite":
-        _check_sqlite(source)
-        _sqlite_copy(source, _sqlite_path(url))
+        check_backup(source, {"alembic_version"}, "portal database")
+        copy_database(source, _sqlite_path(url))
     else:
         _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
               f"--dbname={_libpq(url)}", str(source)])
-
-
-def _sqlite_copy(source: Path, target: Path) -> None:
-    """Copy page by page with the online backup API; readers and writers may carry on."""
-    src, dst = sqlite3.connect(source), sqlite3.connect(target)
-    try:
-        src.backup(dst)
-    finally:
-        src.close()
-        dst.close()
-
-
-def _check_sqlite(path: Path) -> None:
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            ok = conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-            has_portal = conn.execute("SELECT count(*) FROM sqlite_master WHERE name = "
-                                      "'alembic_version'").fetchone()[0] == 1
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as error:
-        raise BackupError(f"{path} is not a SQLite database: {error}") from error
-    if not (ok and has_portal):
-        raise BackupError(f"{path} is not an intact portal database backup")
 
 
 def _sqlite_path(url: str) -> Path:

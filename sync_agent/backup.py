@@ -12,13 +12,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from common.sqlite_backup import BackupError, check_backup, copy_database
 from sync_agent.store import DB_NAME
 
+__all__ = ["BackupError", "backup_store", "restore_store"]
+
 RESTORE_VERSION_JUMP = 1000  # edits of one record between a backup and its restore, at most
-
-
-class BackupError(RuntimeError):
-    """The backup or restore could not be made; the message says why."""
 
 
 def backup_store(data_dir: Path, target: Path) -> None:
@@ -26,14 +25,14 @@ def backup_store(data_dir: Path, target: Path) -> None:
     source = data_dir / DB_NAME
     if not source.is_file():
         raise BackupError(f"no agent store in {data_dir}")
-    _copy(source, target)
+    copy_database(source, target)
 
 
 def restore_store(data_dir: Path, source: Path) -> None:
     """Replace the store in *data_dir* by *source* (hold the data directory lock)."""
-    _check(source)
+    check_backup(source, {"meta", "outbox"}, "agent store")
     data_dir.mkdir(parents=True, exist_ok=True)
-    _copy(source, data_dir / DB_NAME)
+    copy_database(source, data_dir / DB_NAME)
     (data_dir / DB_NAME).chmod(0o600)  # the token lives in the store
     _skip_versions(data_dir / DB_NAME)
 
@@ -51,26 +50,3 @@ def _skip_versions(path: Path) -> None:
             conn.execute("UPDATE records SET version = version + ?", (RESTORE_VERSION_JUMP,))
     finally:
         conn.close()
-
-
-def _copy(source: Path, target: Path) -> None:
-    src, dst = sqlite3.connect(source), sqlite3.connect(target)
-    try:
-        src.backup(dst)
-    finally:
-        src.close()
-        dst.close()
-
-
-def _check(path: Path) -> None:
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            ok = conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as error:
-        raise BackupError(f"{path} is not a SQLite database: {error}") from error
-    if not ok or not {"meta", "outbox"} <= tables:
-        raise BackupError(f"{path} is not an intact agent store backup")
