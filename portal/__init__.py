@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Blueprint, Flask
 
+from common.static import STATIC_DIR, URL_PATH
 from portal import access, config, db, errors, i18n, jobs, limits, navigation, security
 
 
@@ -28,25 +29,33 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from portal import agents, api, auth, catalogue, dashboard, factory_admin, orders, users
+    from portal import (
+        account,
+        agents,
+        api,
+        audit,
+        auth,
+        catalogue,
+        crm,
+        dashboard,
+        exports,
+        factory_admin,
+        orders,
+        rollups,
+        scorecard,
+        users,
+    )
 
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(dashboard.bp)
-    app.register_blueprint(users.bp)
-    app.register_blueprint(agents.bp)
-    app.register_blueprint(catalogue.bp)
-    app.register_blueprint(orders.bp)
-    app.register_blueprint(factory_admin.bp)
-    from portal import exports, rollups, scorecard
-
-    app.register_blueprint(scorecard.bp)
-    app.register_blueprint(rollups.bp)
-    app.register_blueprint(exports.bp)
+    app.register_blueprint(_shared_static())
+    for feature in (auth, dashboard, account, users, agents, catalogue, orders, factory_admin,
+                    scorecard, rollups, exports, audit):
+        app.register_blueprint(feature.bp)
     api.init_app(app)
-    from portal import crm
-
     crm.init_app(app)
-    from portal import account, audit
 
-    app.register_blueprint(account.bp)
-    app.register_blueprint(audit.bp)
+
+def _shared_static() -> Blueprint:
+    """Base styles and htmx, shared with the agent's window (common/static)."""
+    bp = Blueprint("shared", __name__, static_folder=STATIC_DIR, static_url_path=URL_PATH)
+    access.protect(bp, access.Access.public)
+    return bp

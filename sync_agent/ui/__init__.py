@@ -10,8 +10,9 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from flask import Flask
+from flask import Blueprint, Flask
 
+from common.static import STATIC_DIR, URL_PATH
 from sync_agent.ui import i18n, security
 from sync_agent.ui.context import LocalAgent
 from sync_agent.ui.views import layout_context
@@ -37,5 +38,7 @@ def create_app(agent: LocalAgent, config: dict | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from sync_agent.ui.views import imports, offline, quarantine, records, status
 
+    app.register_blueprint(Blueprint("shared", __name__, static_folder=STATIC_DIR,
+                                     static_url_path=URL_PATH))  # base styles, htmx
     for module in (status, records, imports, quarantine, offline):
         app.register_blueprint(module.bp)

@@ -54,6 +54,7 @@ URLS: dict[str, Callable[[World], dict]] = {
     "scorecard.dealer": _a(code="dealer"),
     "scorecard.fix": lambda w: {"code": w.a["dealer"], "metric": next(iter(METRIC_BY_KEY))},
     "static": _fixed(filename="css/app.css"),
+    "shared.static": _fixed(filename="css/base.css"),
     "users.detail": _a(user_id="user"), "users.change_role": _a(user_id="user"),
     "users.set_active": _a(user_id="user"),
 }
