@@ -188,8 +188,8 @@ def place_orders(session: Session, spec: Spec) -> int:
     placed = 0
     for dealer_id in session.exec(select(Dealer.id).order_by(Dealer.id)).all():
         for _ in range(spec.orders_per_dealer):
-            _place(session, dealer_id, rng.choice(lines), now - dt.timedelta(
-                minutes=rng.randrange(180 * 24 * 60)), rng)
+            at = now - dt.timedelta(minutes=rng.randrange(180 * 24 * 60))
+            _place(session, dealer_id, rng.choice(lines), at, now, rng)
             placed += 1
         session.commit()
     return placed
@@ -206,13 +206,13 @@ def _valid_line(spec: catalogue.ModelSpec, rng: random.Random) -> orders.LineInp
 
 
 def _place(session: Session, dealer_id: int, line: orders.LineInput, at: dt.datetime,
-           rng: random.Random) -> None:
+           now: dt.datetime, rng: random.Random) -> None:
     retail = rng.random() < 0.6
     data = orders.OrderInput(kind="retail" if retail else "stock", delivery_point="展厅",
                              lines=(line,), customer_name="王先生" if retail else "")
     order = orders.create_order(session=session, dealer_id=dealer_id, data=data,
                                 actor=orders.Actor("benchmark"), now=at)
-    age_days = (dt.datetime.combine(dt.date.today(), dt.time(), dt.UTC) - at).days
+    age_days = (now - at).days  # older orders are further along
     stage = PRODUCTION_STAGES[min(len(PRODUCTION_STAGES) - 1, max(0, age_days // 3))]
     for vehicle in session.exec(select(OrderVehicle).where(OrderVehicle.order_id == order.id)):
         vehicle.stage, vehicle.stage_at = Stage(stage), at + dt.timedelta(days=age_days // 2)

@@ -105,6 +105,7 @@ def run_backend(backend: str, args: argparse.Namespace, work: Path) -> dict:
     echo(f"[{backend}] dataset of {data.records:,} records ready in "
          f"{time.perf_counter() - began:.0f} s")
     engine = make_engine(data.url)
+    (work / backend).mkdir(parents=True, exist_ok=True)
     try:
         with Portal(data.url, work / backend, workers=args.workers,
                     log=work / f"{backend}-portal.log") as portal:
