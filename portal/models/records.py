@@ -89,7 +89,11 @@ class RepairPart(DealerScoped, SQLModel, table=True):
 
 
 class Lead(_SyncedRecord, table=True):
-    __table_args__ = (Index("ix_lead_dealer_created", "dealer_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_lead_dealer_created", "dealer_id", "created_at"),
+        # open leads across many dealers (the HQ and region dashboard): migration 0007
+        Index("ix_lead_status_dealer", "status", "dealer_id"),
+    )
 
     name: str = Field(max_length=100)
     phone: str = Field(max_length=20)
@@ -116,7 +120,10 @@ class Contact(_SyncedRecord, table=True):
 
 
 class Complaint(_SyncedRecord, table=True):
-    __table_args__ = (Index("ix_complaint_dealer_received", "dealer_id", "received_at"),)
+    __table_args__ = (
+        Index("ix_complaint_dealer_received", "dealer_id", "received_at"),
+        Index("ix_complaint_status_dealer", "status", "dealer_id"),  # migration 0007
+    )
 
     customer_ref: str = Field(max_length=40)
     received_at: dt.datetime = timestamp()
