@@ -29,7 +29,7 @@ def json_depth(data: bytes) -> int:
     else:  # every quote delimits a string: the text between string pairs is what is left
         outside = b"".join(data.split(b'"')[::2])
     depth = deepest = 0
-    for bracket in outside.translate(None, _NOT_BRACKET):  # a 500-record push: 24 -> 1 us/record
+    for bracket in outside.translate(None, _NOT_BRACKET):  # 500-record push: 17 -> 3 us/record
         depth += 1 if bracket in _OPENING else -1
         deepest = max(deepest, depth)
     return deepest
