@@ -77,7 +77,8 @@ def test_manager_issues_a_code_shown_once(client, db, make_dealer, make_user, lo
     assert enrollment.dealer_id == dealer.id and enrollment.code_hash == agents.sha256(
         code.replace("-", ""))
     assert code not in client.get("/agents/", headers=EN).text
-    assert db.exec(select(AuditLog.action)).all() == ["enrollment.issued"]
+    issued = db.exec(select(AuditLog).where(AuditLog.action == "enrollment.issued")).all()
+    assert [entry.target for entry in issued] == [dealer.code]
 
 
 @pytest.mark.parametrize(("form", "message"), [
