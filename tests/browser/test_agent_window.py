@@ -11,24 +11,17 @@ import re
 import pytest
 
 from common.protocol import ItemResult, Outcome
-from sync_agent.ui import i18n as ui_i18n
 from sync_agent.ui.server import LocalServer
 from tests.unit.agent_fakes import VIN, FakePortal, lead, sale
 from tests.unit.agent_ui_fakes import (
     BAD_VIN,
     SALES_CSV,
-    catalogue_with_pending,
     make_agent,
     make_ui,
 )
 
 pytestmark = pytest.mark.browser
 SHOTS = "/tmp/window_{}.png"
-
-
-@pytest.fixture(autouse=True)
-def pending_translations(monkeypatch):
-    monkeypatch.setattr(ui_i18n, "load_catalogue", catalogue_with_pending)
 
 
 @pytest.fixture

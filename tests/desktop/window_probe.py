@@ -16,9 +16,7 @@ from pathlib import Path
 
 from qtpy.QtCore import QObject, Signal
 
-from sync_agent.ui import i18n
 from sync_agent.ui.window import open_window
-from tests.unit.agent_ui_fakes import catalogue_with_pending
 
 STATUS_JS = """(() => { const s = document.querySelector('[data-testid=status]');
   return s ? {state: s.dataset.state, pending: Number(s.dataset.pending),
@@ -82,5 +80,4 @@ def _wait_for(window, expression: str):
 
 
 if __name__ == "__main__":
-    i18n.load_catalogue = catalogue_with_pending  # msgids still waiting in pending/*.json
     print(open_window(Path(sys.argv[1]), on_loaded=probe), flush=True)

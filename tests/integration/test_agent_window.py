@@ -12,14 +12,8 @@ from sqlmodel import select
 
 from portal.models import Sale
 from portal.services import agents
-from sync_agent.ui import i18n as ui_i18n
 from sync_agent.ui.context import LocalAgent
-from tests.unit.agent_ui_fakes import SALE_FORM, catalogue_with_pending, make_ui
-
-
-@pytest.fixture(autouse=True)
-def pending_translations(monkeypatch):
-    monkeypatch.setattr(ui_i18n, "load_catalogue", catalogue_with_pending)
+from tests.unit.agent_ui_fakes import SALE_FORM, make_ui
 
 
 @pytest.fixture

@@ -1,17 +1,7 @@
-"""Helpers for the agent window's tests: a UI over an enrolled store, rows for its forms.
-
-The catalogue fallback lets Chinese assertions and screenshots see msgids that still wait in
-common/translations/pending/*.json (the lead merges them into messages.po).
-"""
+"""Helpers for the agent window's tests: a UI over an enrolled store, rows for its forms."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
-from babel.support import NullTranslations
-
-from common.i18n import TRANSLATIONS_DIR, load_catalogue
 from sync_agent.coordinator import Coordinator
 from sync_agent.ui import create_app
 from sync_agent.ui.context import LocalAgent
@@ -25,32 +15,6 @@ SALE_FORM = {"deal_number": "S-100", "sale_date": "2024-03-01", "salesperson": "
 SALES_CSV = ("合同号,销售日期,客户姓名,手机,邮编,车架号,品牌,车型,年款,销售顾问,成交价\n"
              f"S-1,2024/3/1,张伟,13812345678,200000,{VIN},Buick,GL8,2024,李娜,268000\n"
              f"S-2,2024/3/2,王芳,13912345678,200001,{BAD_VIN},Buick,君威,2024,李娜,198000\n")
-
-
-def catalogue_with_pending(name: str):
-    """The compiled catalogue, falling back to the pending JSON strings."""
-    base = load_catalogue(name)
-    if name == "en":
-        return base
-    strings: dict[str, str] = {}
-    for path in sorted(Path(TRANSLATIONS_DIR, "pending").glob("*.json")):
-        strings.update(json.loads(path.read_text(encoding="utf-8")))
-    return _Merged(base, strings)
-
-
-class _Merged(NullTranslations):
-    def __init__(self, base, strings: dict[str, str]) -> None:
-        super().__init__()
-        self._base, self._strings = base, strings
-
-    def gettext(self, message: str) -> str:
-        found = self._base.gettext(message)
-        return found if found != message else self._strings.get(message, message)
-
-    def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return self.gettext(singular if n == 1 else plural)
-
-    ugettext, ungettext = gettext, ngettext  # what Flask-Babel calls
 
 
 def make_agent(data_dir, *, portal: FakePortal | None = None, sync: bool = False) -> LocalAgent:

@@ -21,15 +21,9 @@ from tests.unit.agent_ui_fakes import (
     BAD_VIN,
     SALE_FORM,
     SALES_CSV,
-    catalogue_with_pending,
     make_agent,
     make_ui,
 )
-
-
-@pytest.fixture(autouse=True)
-def pending_translations(monkeypatch):
-    monkeypatch.setattr(ui_i18n, "load_catalogue", catalogue_with_pending)
 
 
 @pytest.fixture
