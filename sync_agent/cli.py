@@ -19,7 +19,7 @@ from sync_agent import __version__
 from sync_agent.client import Client, SyncError
 from sync_agent.coordinator import Coordinator, read_status
 from sync_agent.importer import import_file
-from sync_agent.records import RecordInvalid
+from sync_agent.records import RecordInvalid, set_dotted
 from sync_agent.runner import AgentLocked, DataDirLock, default_data_dir, run_forever
 from sync_agent.store import NotEnrolled, NotFound, Store
 
@@ -265,7 +265,7 @@ def cmd_fix(args: argparse.Namespace, data_dir: Path) -> int:
             name, sep, value = assignment.partition("=")
             if not sep:
                 raise CommandError(f"--set needs FIELD=VALUE, not {assignment!r}", EXIT_USAGE)
-            _assign(fields, name.strip(), value)
+            set_dotted(fields, name.strip(), value)
         result = store.quarantine_fix(args.id, fields)
     print(f"Fixed: {result.kind} {result.record_id} is queued as version {result.version}.")
     return 0
@@ -354,14 +354,6 @@ def compare_summaries(local: dict[str, dict[str, Any]],
                 or mine["checksum"] != theirs["checksum"]:
             differing.append(kind)
     return differing
-
-
-def _assign(fields: dict[str, Any], dotted: str, value: str) -> None:
-    *parents, last = dotted.split(".")
-    node = fields
-    for name in parents:
-        node = node.setdefault(name, {})
-    node[last] = value
 
 
 def _duration(seconds: float) -> str:

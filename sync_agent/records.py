@@ -117,3 +117,12 @@ def import_record_id(model: RecordHeader) -> str | None:
     data = model.model_dump(mode="json")
     key = "|".join([model.dealer_code, model.kind, *(str(data[n]) for n in names)])
     return str(uuid.uuid5(_IMPORT_NAMESPACE, key))
+
+
+def set_dotted(fields: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set ``customer.name``-style *dotted* keys in the nested *fields* of a record."""
+    *parents, last = dotted.split(".")
+    node = fields
+    for name in parents:
+        node = node.setdefault(name, {})
+    node[last] = value

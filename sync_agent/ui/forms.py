@@ -28,7 +28,7 @@ from common.enums import (
 from common.i18n import N_
 from common.schemas import parse_record
 from common.validators import FieldError
-from sync_agent.records import HEADER_FIELDS, KINDS, Problem
+from sync_agent.records import HEADER_FIELDS, KINDS, Problem, set_dotted
 
 Gettext = Callable[[str], str]
 PART_FIELDS = ("part_number", "name", "qty")
@@ -147,9 +147,9 @@ def parse_form(kind: str, form) -> dict[str, Any]:
     for f in form_fields(kind):
         raw = (form.get(f.name) or "").strip()
         if f.widget == "checkbox":
-            _put(data, f.name, f.name in form)
+            set_dotted(data, f.name, f.name in form)
         elif raw:
-            _put(data, f.name, local_to_aware(raw) if f.widget == "datetime" else raw)
+            set_dotted(data, f.name, local_to_aware(raw) if f.widget == "datetime" else raw)
     if kind == "repair_order":
         data["parts"] = parse_parts(form)
     return data
@@ -163,14 +163,6 @@ def parse_parts(form) -> list[dict[str, str]]:
         if line:
             parts.append(line)
     return parts
-
-
-def _put(data: dict[str, Any], dotted: str, value: Any) -> None:
-    *parents, last = dotted.split(".")
-    node = data
-    for name in parents:
-        node = node.setdefault(name, {})
-    node[last] = value
 
 
 def local_to_aware(text: str) -> str:
