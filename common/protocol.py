@@ -19,6 +19,7 @@ ACCEPTED_SCHEMA_VERSIONS = frozenset({SCHEMA_VERSION, SCHEMA_VERSION - 1})
 MAX_BATCH_RECORDS = 500
 MAX_BATCH_BYTES = 4 * 1024 * 1024
 MAX_SEQ = 2**31 - 1  # sequences, epochs and versions are 32-bit integers in the portal database
+MAX_CURSOR = 2**63 - 1  # pull cursors are change ids; the databases hold 64-bit integers at most
 
 
 class Outcome(StrEnum):

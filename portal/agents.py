@@ -17,6 +17,7 @@ from common.i18n import N_
 from portal import access, db, navigation
 from portal.auth import roles_required
 from portal.models import Dealer, utcnow
+from portal.pagination import parse_page
 from portal.services import agents as service
 from portal.services.sync import count_receipts
 
@@ -35,7 +36,7 @@ class IssueForm(FlaskForm):
 
 
 def _page_arg() -> int:
-    return request.args.get("page", 1, type=int) or 1
+    return parse_page(request.args.get("page"))
 
 
 def _render_index(form: IssueForm, issued: service.IssuedCode | None = None, status: int = 200):

@@ -10,6 +10,7 @@ from jinja2_fragments.flask import render_block
 from common.enums import Role
 from common.i18n import N_
 from portal import access, db, navigation
+from portal.pagination import parse_page
 from portal.services import security as service
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -54,7 +55,7 @@ def index():
                                    date_from=_date("from"), date_to=_date("to"))
     session = db.session()
     entries = service.audit_entries(session=session, filters=filters,
-                                    page=request.args.get("page", 1, type=int) or 1,
+                                    page=parse_page(request.args.get("page")),
                                     per_page=current_app.config["PAGE_SIZE"])
     context = {"entries": entries, "filters": filters, "labels": ACTION_LABELS,
                "actions": service.audit_actions(session=session)}

@@ -16,6 +16,7 @@ from portal import access, db, navigation
 from portal.auth import roles_required
 from portal.i18n import is_chinese
 from portal.models import Brand, CarModel, CatalogueRule
+from portal.pagination import parse_page
 from portal.services import catalogue as service
 from portal.services.catalogue import CatalogueError, Item, ModelSpec, Selection, Verdict
 
@@ -122,7 +123,7 @@ PER_PAGE = 20
 def index():
     """List the models of the catalogue by brand."""
     session = db.session()
-    page = max(1, _int(request.args.get("page")) or 1)
+    page = parse_page(request.args.get("page"))
     everything = [(b, m) for b in session.exec(_all(Brand)).all()
                   for m in service.models_all(session=session, brand_id=b.id)]
     rows = everything[(page - 1) * PER_PAGE: page * PER_PAGE]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, render_template, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask, current_app, g, render_template, request
+from sqlalchemy.exc import DataError
+from werkzeug.exceptions import BadRequest, HTTPException
 
 from portal.tenancy import TenancyError
 
@@ -15,6 +16,8 @@ def wants_json() -> bool:
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(TenancyError, _tenancy_error)
+    app.register_error_handler(OverflowError, _out_of_range)
+    app.register_error_handler(DataError, _out_of_range)
 
 
 def _http_error(error: HTTPException):
@@ -30,3 +33,12 @@ def _tenancy_error(error: TenancyError):
     if wants_json():
         return {"error": {"code": "not_found", "message": "Not found"}}, 404
     return render_template("error.html", error=None), 404
+
+
+def _out_of_range(error: Exception):
+    """A number from the request that no database column can hold is the client's mistake."""
+    current_app.logger.warning("value out of range on %s: %s", request.path, error)
+    db_session = getattr(g, "db_session", None)
+    if db_session is not None:
+        db_session.rollback()
+    return _http_error(BadRequest("A number in the request is out of range."))

@@ -22,6 +22,7 @@ from jinja2_fragments.flask import render_block
 from common.i18n import N_, catalogue_name
 from portal import access, db, navigation
 from portal.auth import current_scope
+from portal.pagination import parse_page
 from portal.services import exports as service
 from portal.services import rollups
 
@@ -66,7 +67,7 @@ def index():
     """List the user's exports, newest first."""
     session = db.session()
     page = rollups.paginate(session, service.list_exports(session, current_user),
-                            page=request.args.get("page", 1, type=int),
+                            page=parse_page(request.args.get("page")),
                             size=current_app.config["PAGE_SIZE"])
     return render_template("metrics/exports.html", page=page, tables=service.TABLES)
 

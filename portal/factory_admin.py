@@ -11,6 +11,7 @@ from common.i18n import N_
 from portal import access, db, navigation
 from portal.auth import roles_required
 from portal.models import AuditLog
+from portal.pagination import parse_page
 from portal.services import factory as service
 
 bp = Blueprint("factory_admin", __name__)
@@ -20,8 +21,7 @@ navigation.register("factory_admin.tokens", N_("Factory feed"), roles={Role.hq},
 
 def _page(new_token: str | None = None, status: int = 200):
     tokens = service.list_tokens(session=db.session())
-    page = max(1, int(request.args.get("page", "1")) if request.args.get("page", "1").isdigit()
-               else 1)
+    page = parse_page(request.args.get("page"))
     per_page = 20
     pages = max(1, -(-len(tokens) // per_page))
     return render_template("orders/factory_tokens.html", tokens=tokens[(page - 1) * per_page:

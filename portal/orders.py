@@ -18,6 +18,7 @@ from portal import access, db, navigation
 from portal.auth import current_scope, roles_required
 from portal.catalogue import _int, build_configurator
 from portal.i18n import is_chinese
+from portal.pagination import parse_page
 from portal.services import catalogue
 from portal.services import orders as service
 from portal.services import pipeline as pipeline_service
@@ -74,7 +75,7 @@ def _date(value: str | None) -> dt.date | None:
 def index():
     """List the orders in view, filtered and paginated; htmx gets only the results."""
     session = db.session()
-    page = max(1, _int(request.args.get("page")) or 1)
+    page = parse_page(request.args.get("page"))
     result = service.list_orders(session=session, filters=_filters(request.args), page=page,
                                  per_page=PER_PAGE)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
@@ -318,7 +319,7 @@ def pipeline():
     """Counts of vehicles by stage per region and per model, and the vehicles stuck."""
     session = db.session()
     now = dt.datetime.now(dt.UTC)
-    page = max(1, _int(request.args.get("page")) or 1)
+    page = parse_page(request.args.get("page"))
     scope = current_scope()
     return render_template(
         "orders/pipeline.html", stages=[s for s in PRODUCTION_STAGES if s != Stage.delivered],

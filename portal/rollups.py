@@ -11,6 +11,7 @@ from common.i18n import N_
 from portal import access, charts, db, navigation
 from portal.auth import current_scope, roles_required
 from portal.models import Dealer
+from portal.pagination import parse_page
 from portal.scorecard import READERS, now
 from portal.services import metrics as m
 from portal.services import rollups as service
@@ -50,7 +51,7 @@ def _month(value: str | None, default):
 def index():
     """Sales, repairs, parts and pipeline by month, region, dealer and model."""
     filters, session = filters_from_request(), db.session()
-    size, page = current_app.config["PAGE_SIZE"], request.args.get("page", 1, type=int)
+    size, page = current_app.config["PAGE_SIZE"], parse_page(request.args.get("page"))
     dealer_total = service.count_groups(session, filters, "dealer")
     page = max(1, min(page, max(1, -(-dealer_total // size))))
     by = {dim: service.volumes_by(session, filters, dim) for dim in ("month", "region", "model")}
@@ -75,7 +76,7 @@ def _month_chart(rollup: service.Rollup):
 
 def _records(title: str, stmt, kind: str, **extra):
     session, size = db.session(), current_app.config["PAGE_SIZE"]
-    page = service.paginate(session, stmt, page=request.args.get("page", 1, type=int), size=size)
+    page = service.paginate(session, stmt, page=parse_page(request.args.get("page")), size=size)
     dealers = service.dealer_names(session, {_dealer_of(r) for r in page.items})
     return render_template("metrics/records.html", title=title, page=page, kind=kind,
                            dealers=dealers, f=filters_from_request(), **extra)

@@ -13,6 +13,7 @@ from common.i18n import N_
 from portal import access, charts, db, jobs, navigation
 from portal.auth import current_scope, roles_required
 from portal.models import Agent, Dealer, Region
+from portal.pagination import parse_page
 from portal.services import benchmark, rollups
 from portal.services import metrics as m
 
@@ -95,7 +96,7 @@ def fix(code: str, metric: str):
     if metric not in m.METRIC_BY_KEY:
         abort(404)
     items = benchmark.fix_items(db.session(), metric, target.id, month, now())
-    size, page = current_app.config["PAGE_SIZE"], request.args.get("page", 1, type=int)
+    size, page = current_app.config["PAGE_SIZE"], parse_page(request.args.get("page"))
     total_pages = max(1, -(-len(items) // size))
     page = max(1, min(page, total_pages))
     pager = rollups.Page(items[(page - 1) * size:page * size], page, size, len(items))
@@ -116,7 +117,7 @@ def benchmark_page():
         ctx = benchmark.month_context(everyone, month)
         group_trend = benchmark.group_trend(everyone, months)
     rows = benchmark.ranking(session, ctx, region_id)
-    size, page = current_app.config["PAGE_SIZE"], request.args.get("page", 1, type=int)
+    size, page = current_app.config["PAGE_SIZE"], parse_page(request.args.get("page"))
     page = max(1, min(page, max(1, -(-len(rows) // size))))
     pager = rollups.Page(rows[(page - 1) * size:page * size], page, size, len(rows))
     return render_template(

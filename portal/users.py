@@ -17,6 +17,7 @@ from portal import access, db, navigation
 from portal.auth import roles_required
 from portal.i18n import translated_label
 from portal.models import Region, User
+from portal.pagination import parse_page
 from portal.services import users as service
 
 bp = Blueprint("users", __name__, url_prefix="/users")
@@ -53,7 +54,7 @@ class ActiveForm(FlaskForm):
 @roles_required(*VIEW_ROLES)
 def index():
     """List the logins the user may see, a page at a time."""
-    page = service.list_users(session=db.session(), page=request.args.get("page", 1, type=int),
+    page = service.list_users(session=db.session(), page=parse_page(request.args.get("page")),
                               page_size=current_app.config["PAGE_SIZE"])
     can_create = bool(service.assignable_roles(current_user))
     return render_template("users/index.html", page=page, can_create=can_create)

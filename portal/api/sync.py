@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from common.protocol import (
     API_PREFIX,
     MAX_BATCH_BYTES,
+    MAX_CURSOR,
     EnrollRequest,
     EnrollResponse,
     ErrorCode,
@@ -104,7 +105,7 @@ def epoch():
 @agent_required
 def pull():
     """Changes for this agent's dealer since the cursor."""
-    cursor = _int_arg("cursor", 0, 0, None)
+    cursor = _int_arg("cursor", 0, 0, MAX_CURSOR)
     limit = _int_arg("limit", 200, 1, MAX_PULL_LIMIT)
     return service.pull(session=db.session(), cursor=cursor, limit=limit).model_dump(mode="json")
 
@@ -178,7 +179,8 @@ openapi.add_operation(
     "/sync/pull", "get", summary="Changes for this dealer since the cursor",
     response=PullResponse, errors={**_AUTH_ERRORS, 400: "Bad cursor or limit (bad_request)."},
     parameters=[
-        {"name": "cursor", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+        {"name": "cursor", "in": "query",
+         "schema": {"type": "integer", "minimum": 0, "maximum": MAX_CURSOR}},
         {"name": "limit", "in": "query",
          "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PULL_LIMIT, "default": 200}},
     ],

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from portal.pagination import parse_page
+
 MAX_PAGE_SIZE = 200
 CSV_BATCH = 500
 
@@ -27,8 +29,7 @@ class Page:
 
 
 def page_number(args: Mapping[str, str]) -> int:
-    raw = args.get("page", "1")
-    return max(1, int(raw)) if raw.isdigit() else 1
+    return parse_page(args.get("page"))
 
 
 def paginate(session: Session, stmt, *, page: int, per_page: int) -> Page:

@@ -265,7 +265,8 @@ def test_pull_pages_through_own_and_broadcast_changes(db, client, make_agent):
     assert seen == [0, 1, 2, 3, 4, 5]
 
 
-@pytest.mark.parametrize("query", ["cursor=-1", "cursor=x", "limit=0", "limit=5000"])
+@pytest.mark.parametrize(
+    "query", ["cursor=-1", "cursor=x", f"cursor={2**63}", "limit=0", "limit=5000"])
 def test_pull_refuses_bad_arguments(client, make_agent, query):
     response = client.get(f"/api/v1/sync/pull?{query}", headers=make_agent().headers)
     assert response.status_code == 400 and error_code(response) == "bad_request"
