@@ -159,35 +159,34 @@ def save_item(model_id: int, kind: str):
     data = service.ItemInput(code=form.get("code", "").strip(), name_zh=form.get("name_zh", ""),
                              name_en=form.get("name_en", ""), price=form.get("price", ""),
                              active=form.get("active") == "1")
-    session = db.session()
-    try:
-        service.save_item(session=session, kind=kind, model_id=model_id, data=data,
-                          actor=current_user.username, item_id=_int(form.get("item_id")))
-    except CatalogueError as error:
-        session.rollback()
-        flash(error.render(_), "error")
-    else:
-        session.commit()
-        flash(_("Saved; the change is on its way to the dealers' agents."), "info")
-    return redirect(url_for("catalogue.model", model_id=model_id), 303)
+    return _apply(model_id, lambda session: service.save_item(
+        session=session, kind=kind, model_id=model_id, data=data,
+        actor=current_user.username, item_id=_int(form.get("item_id"))),
+        _("Saved; the change is on its way to the dealers' agents."))
 
 
 @bp.post("/catalogue/models/<int:model_id>/rules")
 @roles_required(Role.hq)
 def add_rule(model_id: int):
     """Add a validity rule."""
-    session = db.session()
     form = request.form
+    return _apply(model_id, lambda session: service.add_rule(
+        session=session, model_id=model_id, kind=form.get("kind", ""),
+        subject=form.get("subject", ""), target=form.get("target", ""),
+        actor=current_user.username), _("Rule added."))
+
+
+def _apply(model_id: int, change, done: str):
+    """Run *change* and commit, or roll back and explain; then back to the model's page."""
+    session = db.session()
     try:
-        service.add_rule(session=session, model_id=model_id, kind=form.get("kind", ""),
-                         subject=form.get("subject", ""), target=form.get("target", ""),
-                         actor=current_user.username)
+        change(session)
     except CatalogueError as error:
         session.rollback()
         flash(error.render(_), "error")
     else:
         session.commit()
-        flash(_("Rule added."), "info")
+        flash(done, "info")
     return redirect(url_for("catalogue.model", model_id=model_id), 303)
 
 
