@@ -7,6 +7,7 @@ each side can show it in the user's language.
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
 
@@ -22,6 +23,7 @@ _TRANSLITERATION = {
     **dict(zip("STUVWXYZ", range(2, 10), strict=True)),
 }
 _WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
+_VIN_CHARS = re.compile(r"[0-9A-HJ-NPR-Z]{17}")
 _MOBILE = re.compile(r"1[3-9]\d{9}", re.ASCII)
 _LANDLINE = re.compile(r"0\d{2,3}-?\d{7,8}", re.ASCII)
 _POSTCODE = re.compile(r"\d{6}", re.ASCII)
@@ -49,8 +51,7 @@ def _halfwidth(value: str) -> str:
 
 def vin_check_digit(vin: str) -> str:
     """Return the check digit (``0``-``9`` or ``X``) that position 9 of *vin* must hold."""
-    total = sum(_TRANSLITERATION[c] * w for c, w in zip(vin, _WEIGHTS, strict=True))
-    remainder = total % 11
+    remainder = sum(map(operator.mul, map(_TRANSLITERATION.__getitem__, vin), _WEIGHTS)) % 11
     return "X" if remainder == 10 else str(remainder)
 
 
@@ -61,15 +62,16 @@ def validate_vin(value: str) -> str:
         raise FieldError(
             "vin_length", N_("A VIN has 17 characters; this one has %(count)d."), count=len(vin)
         )
-    for position, char in enumerate(vin, start=1):
-        if char not in _TRANSLITERATION:
-            raise FieldError(
-                "vin_character",
-                N_("Character %(position)d of the VIN, '%(char)s', is not allowed "
-                   "(VINs never use I, O or Q)."),
-                position=position,
-                char=char,
-            )
+    bad = None if _VIN_CHARS.fullmatch(vin) else next(
+        (n, c) for n, c in enumerate(vin, start=1) if c not in _TRANSLITERATION)
+    if bad:
+        raise FieldError(
+            "vin_character",
+            N_("Character %(position)d of the VIN, '%(char)s', is not allowed "
+               "(VINs never use I, O or Q)."),
+            position=bad[0],
+            char=bad[1],
+        )
     expected = vin_check_digit(vin)
     if vin[8] != expected:
         raise FieldError(

@@ -7,6 +7,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
+from portal import sqlite_writes
 from portal.tenancy import Scope, set_scope
 
 
@@ -22,6 +23,9 @@ def make_engine(url: str, **kwargs) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
                                **pool, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        if not memory:
+            event.listen(engine, "connect", lambda connection, _record: (
+                sqlite_writes.configure(connection), sqlite_writes.start_checkpointer(engine)))
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 

@@ -19,7 +19,7 @@ from common.protocol import (
     describe_validation_error,
 )
 from common.schemas import RECORD_ADAPTER
-from portal import access, db
+from portal import access, db, sqlite_writes
 from portal.api import agent_required, openapi
 from portal.models import Dealer
 from portal.services import agents
@@ -76,13 +76,22 @@ def push():
 
 
 def _apply(session, payload: PushRequest) -> PushResponse:
-    """Apply and commit; a unique-key race with a concurrent request is retried once."""
+    """Apply and commit; a unique-key race with a concurrent request is retried once.
+
+    Records are validated and converted before the write gate (SQLite's queue of pushing
+    writers, see :mod:`portal.sqlite_writes`) is taken, and it is held until the commit.
+    """
     dealer = session.get(Dealer, g.agent.dealer_id)
+    check_text = service.may_hold_unstorable_text(request.get_data())
     for attempt in (1, 2):
+        now = service.utcnow()
+        items = service.prepare(agent=g.agent, dealer=dealer, request=payload, now=now,
+                                check_text=check_text)
         try:
-            answer = service.push(session=session, agent=g.agent, dealer=dealer, request=payload,
-                                  check_text=service.may_hold_unstorable_text(request.get_data()))
-            session.commit()
+            with sqlite_writes.gate(db.engine()):
+                answer = service.push(session=session, agent=g.agent, request=payload,
+                                      items=items, now=now)
+                session.commit()
             return answer
         except IntegrityError:
             session.rollback()
