@@ -16,10 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import and_, column, event, exists, or_, select, union
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.sql.util import find_tables
+from sqlalchemy.util import LRUCache
 
 from portal.models.base import DealerScoped
 from portal.models.records import RepairOrder, RepairPart, Sale
@@ -27,6 +29,8 @@ from portal.models.records import RepairOrder, RepairPart, Sale
 # execution option of reads that may see other dealers' repairs of vehicles known to the scope
 SERVICE_HISTORY = "tenancy_service_history"
 _HISTORY_MAPPERS = frozenset({RepairOrder, RepairPart})
+# statement shape (cache key) -> whether it names a dealer-scoped table; bounded like SQLAlchemy's
+_TOUCHES: LRUCache = LRUCache(2000)
 
 
 class TenancyError(RuntimeError):
@@ -140,9 +144,23 @@ def _scoped_tables() -> set[str]:
 def _touches_scoped(state: ORMExecuteState) -> bool:
     """True when the statement reads or writes a dealer-scoped table anywhere.
 
-    ``all_mappers`` lists only the selected entities, so counts such as
-    ``select(func.count()).select_from(Sale)`` and subqueries are found by their tables.
+    Finding the tables costs more than running a small query, so the answer is kept per
+    statement shape: SQLAlchemy's cache key (which it computes for its own compiled cache
+    anyway) names every table of the statement, subqueries included. A statement without a
+    key is examined every time.
     """
+    key = state.statement._generate_cache_key()  # memoized on the statement
+    if key is None:
+        return _names_scoped_table(state)
+    touches = _TOUCHES.get(key.key)
+    if touches is None:
+        touches = _TOUCHES[key.key] = _names_scoped_table(state)
+    return touches
+
+
+def _names_scoped_table(state: ORMExecuteState) -> bool:
+    """``all_mappers`` lists only the selected entities, so counts such as
+    ``select(func.count()).select_from(Sale)`` and subqueries are found by their tables."""
     if any(isinstance(m.class_, type) and issubclass(m.class_, DealerScoped)
            for m in state.all_mappers):
         return True
@@ -169,9 +187,14 @@ def _filter_by_scope(state: ORMExecuteState) -> None:
     if state.is_update or state.is_delete:
         state.statement = state.statement.options(*_dml_criteria(state, ids))
         return
-    state.statement = state.statement.options(
-        with_loader_criteria(DealerScoped, _criteria(ids), include_aliases=True)
-    )
+    state.statement = state.statement.options(_read_criteria(ids))
+
+
+@lru_cache(maxsize=512)
+def _read_criteria(ids: tuple[int, ...]):
+    """The filter option of a scope, built once: the ids become bound parameters of the statement
+    (tests/integration/test_tenancy.py checks two scopes never share them)."""
+    return with_loader_criteria(DealerScoped, _criteria(ids), include_aliases=True)
 
 
 def _dml_criteria(state: ORMExecuteState, ids: tuple[int, ...]) -> list:

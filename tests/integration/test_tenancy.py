@@ -184,6 +184,18 @@ def test_counts_and_subqueries_are_filtered(dealers, scoped):
     assert session.exec(sold).scalars().all() == [dealers["A"].id]
 
 
+def test_a_statement_shape_seen_before_is_filtered_again(dealers, scoped):
+    # the layer remembers per statement shape whether it names a dealer-scoped table
+    def sales() -> int:
+        return scoped(Scope.dealers([dealers["A"].id])).exec(
+            select(func.count()).select_from(Sale).where(Sale.vin == VIN)).scalar_one()
+
+    assert [sales(), sales()] == [1, 1]
+    for _ in range(2):
+        with pytest.raises(TenancyError):
+            scoped(None).exec(select(func.count()).select_from(Sale).where(Sale.vin == VIN)).all()
+
+
 def test_get_of_another_dealers_row_is_none(dealers, scoped):
     session = scoped(Scope.dealers([dealers["A"].id]))
     assert session.get(Sale, (dealers["A"].id, RID)) is not None
