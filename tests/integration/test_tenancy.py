@@ -37,6 +37,7 @@ from portal.models import (
     User,
 )
 from portal.models.base import DealerScoped
+from portal.services import dashboard
 from portal.tenancy import Scope, TenancyError, set_scope
 
 NOW = dt.datetime(2024, 3, 1, 10, tzinfo=dt.UTC)
@@ -194,6 +195,13 @@ def test_a_statement_shape_seen_before_is_filtered_again(dealers, scoped):
     for _ in range(2):
         with pytest.raises(TenancyError):
             scoped(None).exec(select(func.count()).select_from(Sale).where(Sale.vin == VIN)).all()
+
+
+def test_one_dashboard_statement_counts_each_table_in_scope(dealers, scoped):
+    counts = dashboard.summary(session=scoped(Scope.dealers([dealers["B"].id])),
+                               today=NOW.date(), now=NOW)
+    assert (counts.sales, counts.repairs, counts.open_leads, counts.open_complaints,
+            counts.agents) == (1, 1, 1, 1, 1)
 
 
 def test_get_of_another_dealers_row_is_none(dealers, scoped):
