@@ -31,13 +31,10 @@ def register(endpoint: str, label: str, roles=ALL_ROLES, order: int = 50) -> Non
 
 
 def items_for_current_user() -> list[dict]:
-    if not current_user.is_authenticated:
+    user = current_user._get_current_object()  # one proxy lookup, not one per entry
+    if not user.is_authenticated:
         return []
-    return [
-        {"url": url_for(i.endpoint), "label": i.label}
-        for i in _ITEMS
-        if current_user.role in i.roles
-    ]
+    return [{"url": url_for(i.endpoint), "label": i.label} for i in _ITEMS if user.role in i.roles]
 
 
 def init_app(app: Flask) -> None:
