@@ -33,12 +33,13 @@ def index():
     """List leads with filters, their handling, and conversion per timeframe bucket."""
     session, filters = db.session(), service.LeadFilters.from_args(request.args)
     page = page_of(service.leads_query(filters))
+    overlay = corrections.overlays(session=session, kind="lead", records=page.items)
     return render_list(
         "crm/leads.html", page=page, filters=filters, today=today(), next_action=next_action,
         local_date=local_date,
         conversion=service.conversion_by_bucket(session=session, filters=filters),
-        overlay=corrections.overlays(session=session, kind="lead", records=page.items),
-        effective=corrections.effective_values(session=session, kind="lead", records=page.items),
+        overlay=overlay, effective=corrections.effective_values(
+            session=session, kind="lead", records=page.items, overlay=overlay),
         handling=HANDLING, timeframes=list(LeadTimeframe), statuses=list(LeadStatus),
         sources=list(LeadSource), salespeople=service.salespeople(session=session),
         fields=corrections.CORRECTABLE, field_labels=corrections.FIELD_LABELS)

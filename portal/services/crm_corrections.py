@@ -153,9 +153,12 @@ def overlays(*, session: Session, kind: str, records: list) -> dict[uuid.UUID, d
     return result
 
 
-def effective_values(*, session: Session, kind: str, records: list) -> dict[uuid.UUID, dict]:
-    """Every correctable field of *records* with corrections applied."""
-    over = overlays(session=session, kind=kind, records=records)
+def effective_values(*, session: Session, kind: str, records: list,
+                     overlay: dict[uuid.UUID, dict[str, Overlay]] | None = None
+                     ) -> dict[uuid.UUID, dict]:
+    """Every correctable field of *records* with corrections applied; pass the *overlay* of
+    the same records when it is already loaded."""
+    over = overlays(session=session, kind=kind, records=records) if overlay is None else overlay
     fields = CORRECTABLE.get(kind, {})
     result = {}
     for record in records:
