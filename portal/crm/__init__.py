@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask
+from flask import Flask, g
+from markupsafe import Markup
 
 from common.enums import (
     ComplaintStatus,
@@ -31,7 +32,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("FOLLOWUP_RULES", rules_from_env({**os.environ, **settings}))
     for module in (customers, leads, tasks, complaints, corrections):
         app.register_blueprint(module.bp)
-    app.jinja_env.globals["crm_label"] = crm_label
+    app.jinja_env.globals.update(crm_label=crm_label, once=once)
 
 
 ENUMS = {"customer_type": CustomerType, "timeframe": LeadTimeframe, "lead_status": LeadStatus,
@@ -45,3 +46,15 @@ def crm_label(enum: str, value: str) -> str:
         return translated_label(ENUMS[enum](value))
     except ValueError:
         return value
+
+
+def once(key: str, macro, *args) -> Markup:
+    """Render *macro* the first time *key* is asked for in this request, then reuse the markup.
+
+    For the parts of a row that are the same on every row of a page (a correction form's labels,
+    CSRF token and return address): *key* must name everything the output depends on.
+    """
+    rendered = g.setdefault("rendered_once", {})
+    if key not in rendered:
+        rendered[key] = macro(*args)
+    return rendered[key]

@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from common.enums import Role
-from portal.models import AuditLog, RecordCorrection
+from portal.models import AuditLog, Dealer, RecordCorrection
 from portal.services import crm_corrections as service
 from tests.integration.crm_factories import add_lead, add_sale
 
@@ -112,3 +112,16 @@ def test_assignment_by_correction_changes_the_next_action(client, db, login, man
     assert "Assign a salesperson" in client.get("/leads/", headers=EN).text
     _correct(client, lead)
     assert "Follow up now" in client.get("/leads/", headers=EN).text
+
+
+def test_every_row_of_a_list_gets_its_own_correction_form(client, db, login, manager_and_lead):
+    manager, lead = manager_and_lead
+    other = add_lead(db, db.get(Dealer, manager.dealer_id), name="钱七")
+    login(manager)
+    body = client.get("/leads/?status=open", headers=EN).text
+    for record in (lead, other):
+        for action in ("correct", "annotate"):
+            assert f'action="/records/lead/{record.record_id}/{action}"' in body
+    # two forms per row, and the language switch
+    assert body.count('name="next" value="/leads/?status=open"') == 2 * 2 + 1
+    assert body.count("<option value=\"interested_model\">Interested model</option>") == 2
