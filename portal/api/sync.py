@@ -86,7 +86,7 @@ def _apply(session, payload: PushRequest) -> PushResponse:
     for attempt in (1, 2):
         now = service.utcnow()
         items = service.prepare(agent=g.agent, dealer=dealer, request=payload, now=now,
-                                check_text=check_text)
+                                dialect=db.engine().dialect, check_text=check_text)
         try:
             with sqlite_writes.gate(db.engine()):
                 answer = service.push(session=session, agent=g.agent, request=payload,

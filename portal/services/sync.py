@@ -28,6 +28,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -160,7 +161,11 @@ class BatchItem:
     raw: dict | RecordHeader  # a model when the fast path validated the whole batch
     record: RecordHeader | None = None
     result: ItemResult | None = None
-    row: dict | None = None  # the table row, made before the batch takes its locks
+    # made before the batch takes its locks: the table row (for an update), and the same row,
+    # its repair parts and its receipt as the driver's INSERT/COPY takes them
+    row: dict | None = None
+    inserts: list[tuple[str, list]] = field(default_factory=list)
+    receipt: tuple[str, list] | None = None
 
     @property
     def record_id(self) -> str | None:
@@ -182,8 +187,9 @@ class _Held:
 
 
 def prepare(*, agent: Agent, dealer: Dealer, request: PushRequest, now: dt.datetime,
-            check_text: bool = True) -> list[BatchItem]:
-    """Validate and convert a batch's records, touching no table (no lock is held meanwhile).
+            dialect: Dialect, check_text: bool = True) -> list[BatchItem]:
+    """Validate and convert a batch's records for *dialect*, touching no table: the work done
+    here is not done while the batch holds its locks (SQLite has one writer at a time).
 
     *check_text* scans each record for text the databases refuse; the API skips the scan
     when the raw body shows no such escape (see :func:`may_hold_unstorable_text`).
@@ -194,6 +200,14 @@ def prepare(*, agent: Agent, dealer: Dealer, request: PushRequest, now: dt.datet
         if item.result is None:
             item.row = record_row(item.record, dealer_id=agent.dealer_id, agent_id=agent.id,
                                   now=now)
+            parts = item.row.pop("_parts", [])
+            item.inserts = [_driver_row(TABLES[item.record.kind], dialect, item.row),
+                            *(_driver_row(RepairPart, dialect, part) for part in parts)]
+            item.receipt = _driver_row(SyncReceipt, dialect, {
+                "dealer_id": agent.dealer_id, "record_id": item.record.record_id,
+                "version": item.record.version, "kind": item.record.kind,
+                "agent_id": agent.id, "epoch": request.epoch, "seq": item.seq,
+                "received_at": now})
     return items
 
 
@@ -216,7 +230,7 @@ def push(*, session: Session, agent: Agent, request: PushRequest, items: list[Ba
     rejected_before = _rejected_seqs(session, agent, items)
     _check_regression(agent, items, held, rejected_before)
     applied = [item for item in items if item.result is None and _judge(item, held)]
-    _write(session, agent, applied, held, now)
+    _write(session, agent, applied, held)
     _log_rejections(session, agent, items, rejected_before, now)
     if items:
         agent.high_water_seq = max(agent.high_water_seq, max(i.seq for i in items))
@@ -400,62 +414,67 @@ def _claim_key(item: BatchItem, held: _Held) -> bool:
 # --- writing -------------------------------------------------------------------------------
 
 
-def _write(session: Session, agent: Agent, applied: list[BatchItem], held: _Held,
-           now: dt.datetime) -> None:
-    """Bulk-insert new records, bulk-update changed ones, then the receipts."""
+def _write(session: Session, agent: Agent, applied: list[BatchItem], held: _Held) -> None:
+    """Insert new records, update changed ones (their repair parts replaced), then receipts."""
+    scope = get_scope(session)
+    if not scope.allows(agent.dealer_id):  # every prepared row carries this dealer_id
+        raise TenancyError(f"insert outside the tenancy scope {scope.label!r}")
     latest: dict[uuid.UUID, BatchItem] = {}
     for item in applied:
         latest[item.record.record_id] = item  # a later version in the batch wins
-    rows: dict[str, tuple[list[dict], list[dict]]] = {k: ([], []) for k in TABLES}
-    parts: list[dict] = []
-    for rid, item in latest.items():
-        row = item.row
-        parts.extend(row.pop("_parts", []))
-        rows[item.record.kind][rid in held.in_db].append(row)
-    for kind, (new, changed) in rows.items():
-        _bulk(session, TABLES[kind], new, changed)
-    _write_parts(session, agent.dealer_id, rows[RecordKind.repair_order][1], parts)
-    receipts = [_receipt(item, agent, now) for item in applied]
-    if receipts:
-        _insert(session, SyncReceipt, receipts)
+    new = [i for rid, i in latest.items() if rid not in held.in_db]
+    changed = [i for rid, i in latest.items() if rid in held.in_db]
+    _send(session, [i.inserts[0] for i in new])
+    for kind, table in TABLES.items():
+        rows = [i.row for i in changed if i.record.kind == kind]
+        if rows:
+            session.execute(update(table), rows)  # ORM bulk UPDATE by primary key
+    ros = [i.record.record_id for i in changed if i.record.kind == RecordKind.repair_order]
+    if ros:
+        session.execute(
+            delete(RepairPart).where(RepairPart.dealer_id == agent.dealer_id,
+                                     RepairPart.record_id.in_(ros))
+            .execution_options(synchronize_session=False)
+        )
+    _send(session, [part for i in latest.values() for part in i.inserts[1:]])
+    _send(session, [i.receipt for i in applied])
 
 
-def _insert(session: Session, table: type, rows: list[dict]) -> None:
-    """New rows by the driver: COPY on PostgreSQL, executemany on SQLite, values converted by
-    SQLAlchemy's own bind processors (Core's per-row parameter handling cost more than the
-    insert itself, and one INSERT per row cost PostgreSQL more than COPY). Bypassing Core, it
-    checks each row's dealer_id against the tenancy scope here, and reports a unique-key race
-    as SQLAlchemy's IntegrityError, as Core would."""
-    scope = get_scope(session)
-    if not all(scope.allows(row["dealer_id"]) for row in rows):
-        raise TenancyError(f"insert outside the tenancy scope {scope.label!r}")
+def _send(session: Session, rows: list[tuple[str, list]]) -> None:
+    """New rows by the driver, as :func:`_driver_row` made them: COPY on PostgreSQL,
+    executemany on SQLite (Core's per-row parameter handling cost more than the insert
+    itself, and one INSERT per row cost PostgreSQL more than COPY). A unique-key race is
+    reported as SQLAlchemy's IntegrityError, as Core would."""
+    by_statement: dict[str, list[list]] = {}
+    for sql, values in rows:
+        by_statement.setdefault(sql, []).append(values)
     connection = session.connection()
-    sql, getter, processors = _insert_statement(table.__table__, connection.dialect,
-                                                tuple(rows[0]))
-    values = []
-    for row in rows:
-        value = list(getter(row))
-        for index, process in processors:
-            if value[index] is not None:
-                value[index] = process(value[index])
-        values.append(value)
-    try:
-        _send(connection.connection.driver_connection, connection.dialect.name, sql, values)
-    except connection.dialect.dbapi.IntegrityError as error:
-        raise IntegrityError(sql, None, error) from error
+    raw = connection.connection.driver_connection
+    for sql, values in by_statement.items():
+        try:
+            if connection.dialect.name == "postgresql":
+                with raw.cursor() as cursor, cursor.copy(sql) as copy:
+                    for value in values:
+                        copy.write_row(value)
+            else:
+                cursor = raw.cursor()
+                try:
+                    cursor.executemany(sql, values)
+                finally:
+                    cursor.close()
+        except connection.dialect.dbapi.IntegrityError as error:
+            raise IntegrityError(sql, None, error) from error
 
 
-def _send(raw, dialect_name: str, sql: str, values: list[list]) -> None:
-    if dialect_name == "postgresql":
-        with raw.cursor() as cursor, cursor.copy(sql) as copy:
-            for value in values:
-                copy.write_row(value)
-        return
-    cursor = raw.cursor()
-    try:
-        cursor.executemany(sql, values)
-    finally:
-        cursor.close()
+def _driver_row(table: type, dialect: Dialect, row: dict) -> tuple[str, list]:
+    """The INSERT (COPY on PostgreSQL) of *row*'s columns and its values converted by
+    SQLAlchemy's own bind processors, so they are stored exactly as the ORM stores them."""
+    sql, getter, processors = _insert_statement(table.__table__, dialect, tuple(row))
+    values = list(getter(row))
+    for index, process in processors:
+        if values[index] is not None:
+            values[index] = process(values[index])
+    return sql, values
 
 
 _STATEMENTS: dict[tuple, tuple[str, Callable, list]] = {}
@@ -477,30 +496,6 @@ def _insert_statement(table: Table, dialect, keys: tuple[str, ...]) -> tuple[str
             (lambda row, name=columns[0].name: (row[name],))
         _STATEMENTS[cache_key] = sql, getter, [(i, p) for i, p in processors if p is not None]
     return _STATEMENTS[cache_key]
-
-
-def _bulk(session: Session, table: type, new: list[dict], changed: list[dict]) -> None:
-    if new:
-        _insert(session, table, new)
-    if changed:
-        session.execute(update(table), changed)  # ORM bulk UPDATE by primary key
-
-
-def _write_parts(session: Session, dealer_id: int, changed: list[dict], parts: list[dict]) -> None:
-    if changed:
-        session.execute(
-            delete(RepairPart).where(RepairPart.dealer_id == dealer_id,
-                                     RepairPart.record_id.in_([r["record_id"] for r in changed]))
-            .execution_options(synchronize_session=False)
-        )
-    if parts:
-        _insert(session, RepairPart, parts)
-
-
-def _receipt(item: BatchItem, agent: Agent, now: dt.datetime) -> dict:
-    return {"dealer_id": agent.dealer_id, "record_id": item.record.record_id,
-            "version": item.record.version, "kind": item.record.kind, "agent_id": agent.id,
-            "epoch": agent.epoch, "seq": item.seq, "received_at": now}
 
 
 def record_row(record: RecordHeader, *, dealer_id: int, agent_id: uuid.UUID,

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from common.protocol import SCHEMA_VERSION, checksum
 from portal.models import (
@@ -19,7 +19,8 @@ from portal.models import (
     Sale,
     SyncRejection,
 )
-from portal.services import agents
+from portal.services import agents, sync
+from portal.tenancy import Scope, TenancyError, set_scope
 from tests.integration.sync_factories import BUILDERS, lead, push_body, repair_order, sale
 
 
@@ -298,3 +299,13 @@ def test_unknown_agent_uuid_in_pull_is_not_leaked(client, make_agent):
     response = client.get(f"/api/v1/sync/pull?cursor=0&agent={uuid.uuid4()}",
                           headers=make_agent().headers)
     assert response.status_code == 200 and response.json["changes"] == []
+
+
+def test_the_push_paths_driver_inserts_stay_in_the_tenancy_scope(engine, make_dealer):
+    """Pushed rows go to the driver directly (COPY / executemany), past the tenancy layer's
+    session event: the push path checks the scope itself before writing."""
+    mine, other = make_dealer(), make_dealer()
+    agent = Agent(id=uuid.uuid4(), dealer_id=other.id, name="b", token_hash="x")
+    with set_scope(Session(engine), Scope.dealers([mine.id])) as session:
+        with pytest.raises(TenancyError):
+            sync._write(session, agent, [], sync._Held())
