@@ -4,6 +4,7 @@ requests.Session, cycling through the pages of its role; p50/p95/p99 per page.""
 from __future__ import annotations
 
 import math
+import multiprocessing
 import re
 import threading
 import time
@@ -92,33 +93,73 @@ def login(base_url: str, client: Client) -> requests.Session:
 
 
 def measure(base_url: str, users: list[Client], *, seconds: float,
-            server_cpu: Callable[[], float] = lambda: 0.0) -> Latency:
+            server_cpu: Callable[[], float] = lambda: 0.0, processes: int = 4) -> Latency:
+    """Run every client for *seconds* (after a warm-up round each) and collect the samples.
+
+    The clients are spread over *processes* load processes, a thread each: in one process
+    their Python would share one interpreter lock, and a response that had arrived would wait
+    for it, measured as the server's time.
+    """
     result = Latency(clients=len(users))
-    sessions = [login(base_url, user) for user in users]
-    start, stop = threading.Barrier(len(users) + 1), threading.Event()
-    threads = [threading.Thread(target=_loop, args=(base_url, u, s, n, start, stop, result))
-               for n, (u, s) in enumerate(zip(users, sessions, strict=True))]
-    for thread in threads:
-        thread.start()
-    start.wait()
+    numbered = list(enumerate(users))  # the number sets where a client starts its round
+    groups = [numbered[i::processes] for i in range(min(processes, len(users)))]
+    context = multiprocessing.get_context("spawn")  # no inherited threads or connections
+    start, stop, answers = context.Barrier(len(groups) + 1), context.Event(), context.Queue()
+    workers = [context.Process(target=_load_process, daemon=True,
+                               args=(base_url, group, start, stop, answers))
+               for group in groups]
+    for worker in workers:
+        worker.start()
+    try:
+        start.wait(timeout=600)
+    except threading.BrokenBarrierError:
+        stop.set()
+        raise RuntimeError(f"a load process failed: {answers.get(timeout=10)}") from None
     began, cpu = time.perf_counter(), server_cpu()
     time.sleep(seconds)
     stop.set()
-    for thread in threads:
-        thread.join()
     result.seconds = time.perf_counter() - began
     result.server_cpu_s = server_cpu() - cpu
-    for session in sessions:
-        session.close()
+    for _ in workers:
+        samples, errors = answers.get(timeout=120)
+        for name, values in samples.items():
+            result.samples[name].extend(values)
+        result.errors.extend(errors)
+    for worker in workers:
+        worker.join(timeout=30)
     return result
 
 
+def _load_process(base_url: str, users: list[tuple[int, Client]], start, stop,
+                  answers) -> None:
+    """One load process: its clients log in, warm up, wait for the others, then loop."""
+    result = Latency(clients=len(users))
+    try:
+        sessions = [login(base_url, user) for _, user in users]
+        ready = threading.Barrier(len(users) + 1)
+        threads = [threading.Thread(target=_loop, args=(base_url, u, s, n, ready, stop, result))
+                   for (n, u), s in zip(users, sessions, strict=True)]
+        for thread in threads:
+            thread.start()
+        ready.wait()
+        start.wait(timeout=600)
+    except Exception as error:  # noqa: BLE001 - reported to the parent, which stops the run
+        start.abort()
+        answers.put(repr(error))
+        return
+    for thread in threads:
+        thread.join()
+    for session in sessions:
+        session.close()
+    answers.put((dict(result.samples), result.errors))
+
+
 def _loop(base_url: str, user: Client, session: requests.Session, offset: int,
-          start: threading.Barrier, stop: threading.Event, result: Latency) -> None:
+          ready: threading.Barrier, stop, result: Latency) -> None:
     pages = list(user.pages.items())
     for _name, path in pages:  # warm-up round, not counted
         session.get(base_url + path, timeout=60)
-    start.wait()
+    ready.wait()
     n = offset
     while not stop.is_set():
         name, path = pages[n % len(pages)]
@@ -126,6 +167,8 @@ def _loop(base_url: str, user: Client, session: requests.Session, offset: int,
         began = time.perf_counter()
         response = session.get(base_url + path, timeout=60)
         elapsed = time.perf_counter() - began
+        if stop.is_set():
+            break  # finished after the window closed: not counted
         if response.status_code == 200:
             result.samples[name].append(elapsed)  # list.append is atomic under the GIL
         else:
