@@ -8,9 +8,9 @@ from flask import Blueprint, request
 from flask_login import login_required
 
 from common.enums import LeadSource, LeadStatus, LeadTimeframe
-from common.followup import BUSINESS_TZ, local_date
+from common.followup import BUSINESS_TZ
 from common.i18n import N_
-from common.leads import HANDLING, next_action
+from common.leads import HANDLING
 from portal import access, db, navigation
 from portal.crm.views import csv_download, csv_of, page_of, page_of_list, render_list
 from portal.services import crm_corrections as corrections
@@ -32,14 +32,14 @@ def today() -> dt.date:
 def index():
     """List leads with filters, their handling, and conversion per timeframe bucket."""
     session, filters = db.session(), service.LeadFilters.from_args(request.args)
-    page = page_of(service.leads_query(filters))
+    counts = service.bucket_counts(session=session, filters=filters)
+    page = page_of(service.leads_query(filters), total=service.listed_total(filters, counts))
     overlay = corrections.overlays(session=session, kind="lead", records=page.items)
+    effective = corrections.effective_values(session=session, kind="lead", records=page.items,
+                                             overlay=overlay)
     return render_list(
-        "crm/leads.html", page=page, filters=filters, today=today(), next_action=next_action,
-        local_date=local_date,
-        conversion=service.conversion_by_bucket(session=session, filters=filters),
-        overlay=overlay, effective=corrections.effective_values(
-            session=session, kind="lead", records=page.items, overlay=overlay),
+        "crm/leads.html", page=page, filters=filters, conversion=service.conversion_table(counts),
+        overlay=overlay, actions=service.next_actions(page.items, effective, today()),
         handling=HANDLING, timeframes=list(LeadTimeframe), statuses=list(LeadStatus),
         sources=list(LeadSource), salespeople=service.salespeople(session=session),
         fields=corrections.CORRECTABLE, field_labels=corrections.FIELD_LABELS)

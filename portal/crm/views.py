@@ -22,9 +22,9 @@ def render_list(template: str, **context) -> Response:
     return response
 
 
-def page_of(stmt) -> Page:
+def page_of(stmt, total: int | None = None) -> Page:
     return paginate(db.session(), stmt, page=page_number(request.args),
-                    per_page=current_app.config.get("PAGE_SIZE", 25))
+                    per_page=current_app.config.get("PAGE_SIZE", 25), total=total)
 
 
 def csv_download(filename: str, header: Iterable[str], rows: Iterable[Iterable]) -> Response:

@@ -79,6 +79,15 @@ def todo(*, session: Session, today: dt.date, salesperson: str = "") -> list[Lea
     return sorted(items, key=lambda t: (t.action.due, t.lead.name))
 
 
+def next_actions(leads: list[Lead], effective: dict, today: dt.date
+                 ) -> dict[object, NextAction | None]:
+    """Each lead's next action by record_id, from its effective values (overlay included)."""
+    return {lead.record_id: next_action(
+        timeframe=eff["purchase_timeframe"], status=eff["status"],
+        salesperson=eff["salesperson"], created=local_date(lead.created_at), today=today)
+        for lead in leads for eff in (effective[lead.record_id],)}
+
+
 @dataclass(frozen=True)
 class BucketConversion:
     timeframe: LeadTimeframe
@@ -90,13 +99,30 @@ class BucketConversion:
 
 def conversion_by_bucket(*, session: Session, filters: LeadFilters) -> list[BucketConversion]:
     """Won ÷ leads per timeframe bucket for the filtered leads, beside the seeds' baselines."""
+    return conversion_table(bucket_counts(session=session, filters=filters))
+
+
+def bucket_counts(*, session: Session, filters: LeadFilters) -> dict[str, tuple[int, int]]:
+    """Leads and won leads per stored timeframe, for the filtered leads except their timeframe
+    and status (the conversion table shows every bucket)."""
     inner = leads_query(LeadFilters(filters.q, "", "", filters.salesperson, filters.source))
     sub = inner.order_by(None).subquery()
     rows = session.execute(
         select(sub.c.purchase_timeframe, func.count(),
                func.sum(case((sub.c.status == LeadStatus.won.value, 1), else_=0)))
         .group_by(sub.c.purchase_timeframe)).all()
-    counts = {tf: (total, int(won or 0)) for tf, total, won in rows}
+    return {tf: (total, int(won or 0)) for tf, total, won in rows}
+
+
+def listed_total(filters: LeadFilters, counts: dict[str, tuple[int, int]]) -> int | None:
+    """How many leads the list holds, when *counts* (see bucket_counts) already tell: without a
+    timeframe or status filter the buckets count exactly the listed leads."""
+    if filters.timeframe or filters.status:
+        return None
+    return sum(total for total, _won in counts.values())
+
+
+def conversion_table(counts: dict[str, tuple[int, int]]) -> list[BucketConversion]:
     result = []
     for bucket in LeadTimeframe:
         total, won = counts.get(bucket.value, (0, 0))

@@ -32,13 +32,17 @@ def page_number(args: Mapping[str, str]) -> int:
     return parse_page(args.get("page"))
 
 
-def paginate(session: Session, stmt, *, page: int, per_page: int) -> Page:
-    """Run *stmt* for one page; the total counts the same filtered rows (tenancy included)."""
+def paginate(session: Session, stmt, *, page: int, per_page: int, total: int | None = None
+             ) -> Page:
+    """Run *stmt* for one page; the total counts the same filtered rows (tenancy included)
+    unless the caller already knows it."""
     per_page = min(max(per_page, 1), MAX_PAGE_SIZE)
-    total = session.execute(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    if total is None:
+        total = session.execute(
+            select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
     rows = session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
     items = [row[0] if len(row) == 1 else row for row in rows]
-    return Page(items, total.scalar_one(), page, per_page)
+    return Page(items, total, page, per_page)
 
 
 def like(term: str) -> str:

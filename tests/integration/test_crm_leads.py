@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from common.enums import Role
 from portal.services import crm_leads as service
 from tests.integration.crm_factories import add_lead
@@ -50,3 +52,19 @@ def test_unassigned_immediate_lead_asks_for_assignment(db, make_dealer):
     add_lead(db, make_dealer(), timeframe="immediate", salesperson="")
     [item] = service.todo(session=db, today=NOW.date())
     assert item.action.action == "assign"
+
+
+@pytest.mark.parametrize(("query", "total"), [
+    ("", 4), ("?salesperson=王强", 1), ("?timeframe=immediate", 2), ("?status=won", 1),
+    ("?timeframe=within_3_months&status=open", 1)])
+def test_list_total_counts_the_filtered_leads(client, db, make_dealer, make_user, login,
+                                              query, total):
+    dealer = make_dealer()
+    for timeframe, status, salesperson in [
+            ("immediate", "open", "李娜"), ("immediate", "won", "李娜"),
+            ("within_3_months", "open", "王强"), ("within_1_year", "lost", "李娜")]:
+        add_lead(db, dealer, timeframe=timeframe, status=status, salesperson=salesperson)
+    add_lead(db, make_dealer(), timeframe="immediate")  # another dealer's: never counted
+    login(make_user(Role.dealer_staff, dealer=dealer))
+    body = client.get(f"/leads/{query}", headers=EN).text
+    assert f"{total} in total" in body and body.count('data-testid="lead-row"') == total
