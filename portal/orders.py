@@ -179,12 +179,12 @@ def add_line():
 
 
 def _vehicle_rows(session, order, now):
-    views = service.vehicle_views(session, order, service.vehicles_of(session, order))
-    return [{"view": v, "can_change": service.can_change(v.vehicle.stage),
-             "can_cancel": service.can_cancel(v.vehicle.stage),
-             "body_at": service.expected_entry(v.vehicle, Stage.body),
-             "paint_at": service.expected_entry(v.vehicle, Stage.paint),
-             "stuck": service.is_stuck(v.vehicle, now)} for v in views]
+    """Each vehicle with its windows (the stage and ETA histories are the vehicle page's)."""
+    return [{"vehicle": v, "can_change": service.can_change(v.stage),
+             "can_cancel": service.can_cancel(v.stage),
+             "body_at": service.expected_entry(v, Stage.body),
+             "paint_at": service.expected_entry(v, Stage.paint),
+             "stuck": service.is_stuck(v, now)} for v in service.vehicles_of(session, order)]
 
 
 @bp.get("/orders/<number>")
