@@ -17,6 +17,7 @@ from portal.models.metrics import (
     DealerMonthPart,
     DealerMonthVolume,
     Export,
+    MetricsGeneration,
     RegionMonthPart,
     RegionMonthVolume,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "JobLock",
     "Lead",
     "LoginAttempt",
+    "MetricsGeneration",
     "OrderLine",
     "OrderSequence",
     "OrderVehicle",

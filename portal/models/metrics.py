@@ -109,6 +109,18 @@ class Export(SQLModel, table=True):
     finished_at: dt.datetime | None = timestamp(default=None)
 
 
+class MetricsGeneration(SQLModel, table=True):
+    """One row, bumped by every refresh of the aggregates in the refresh's own transaction.
+
+    Pages keep figures computed from the aggregates per process and per generation
+    (:class:`portal.services.metrics.Memo`): reading this row is their freshness check.
+    """
+
+    id: int = Field(default=1, primary_key=True)
+    generation: int = 0
+    refreshed_at: dt.datetime = timestamp(default_factory=utcnow)
+
+
 class RegionMonthVolume(SQLModel, table=True):
     """DealerMonthVolume summed per region, for pages whose scope is national (HQ)."""
 

@@ -112,37 +112,18 @@ class MonthContext:
 
 
 # National figures depend only on the aggregates, so each process keeps them until a refresh
-# changes the aggregates' version: scorecard and benchmark pages went from ~60 ms to a few ms
-# of CPU each with 1,000 dealers (the benchmark suite, tests/benchmark).
-_NATIONAL: dict[tuple, object] = {}
-
-
-def aggregates_version(all_dealers: Session) -> tuple:
-    """Changes whenever the metric aggregates are refreshed (rows and their computed_at); a
-    refresh in this process also forgets the cache (:func:`forget_national`)."""
-    return (all_dealers.get_bind().url.render_as_string(), *all_dealers.exec(
-        select(func.count(), func.max(DealerMonthMetric.computed_at))
-        .select_from(DealerMonthMetric)).one())
-
-
-def forget_national() -> None:
-    _NATIONAL.clear()
-
-
-def _national(all_dealers: Session, key: tuple, compute):
-    key = (*key, aggregates_version(all_dealers))
-    if key not in _NATIONAL:
-        if len(_NATIONAL) > 64:
-            _NATIONAL.clear()
-        _NATIONAL[key] = compute()
-    return _NATIONAL[key]
+# (metrics.Memo): scorecard and benchmark pages went from ~60 ms to a few ms of CPU each with
+# 1,000 dealers (the benchmark suite, tests/benchmark).
+_NATIONAL = m.Memo()
+_SCOPED = m.Memo(128)  # figures of the dealers a session sees: keyed by its scope too
 
 
 def month_context(all_dealers: Session, month: dt.date) -> MonthContext:
     """Rank every dealer of *month*; *all_dealers* must be a session that sees all dealers.
 
-    Cached per process by the aggregates' version; callers must not change the result."""
-    return _national(all_dealers, ("context", month), lambda: _month_context(all_dealers, month))
+    Kept per process until the next refresh; callers must not change the result."""
+    key = ("context", m.scope_key(all_dealers), month)  # the scope: a wrong session cannot leak
+    return _NATIONAL.get(all_dealers, key, lambda: _month_context(all_dealers, month))
 
 
 def _month_context(all_dealers: Session, month: dt.date) -> MonthContext:
@@ -162,6 +143,11 @@ def _month_context(all_dealers: Session, month: dt.date) -> MonthContext:
 
 def trend(session: Session, months: list[dt.date]) -> dict[dt.date, float | None]:
     """Mean index per month over the dealers the session sees."""
+    return dict(_SCOPED.get(session, ("trend", m.scope_key(session), tuple(months)),
+                            lambda: _trend(session, months)))
+
+
+def _trend(session: Session, months: list[dt.date]) -> dict[dt.date, float | None]:
     stmt = (select(DealerMonthMetric.month, func.avg(DealerMonthMetric.usage_index))
             .where(DealerMonthMetric.month.in_(months)).group_by(DealerMonthMetric.month))
     found = {month: avg for month, avg in session.exec(stmt)}
@@ -170,9 +156,9 @@ def trend(session: Session, months: list[dt.date]) -> dict[dt.date, float | None
 
 
 def group_trend(all_dealers: Session, months: list[dt.date]) -> dict[dt.date, float | None]:
-    """Mean index of each month's benchmark group (national); cached like month_context."""
-    return dict(_national(all_dealers, ("trend", tuple(months)),
-                          lambda: _group_trend(all_dealers, months)))
+    """Mean index of each month's benchmark group (national); kept like month_context."""
+    return dict(_NATIONAL.get(all_dealers, ("trend", m.scope_key(all_dealers), tuple(months)),
+                              lambda: _group_trend(all_dealers, months)))
 
 
 def _group_trend(all_dealers: Session, months: list[dt.date]) -> dict[dt.date, float | None]:
@@ -383,7 +369,14 @@ class RankRow:
 
 
 def ranking(session: Session, ctx: MonthContext, region_id: int | None = None) -> list[RankRow]:
-    """The dealers the session sees in *ctx*'s month, best index first (no data last)."""
+    """The dealers the session sees in *ctx*'s month, best index first (no data last).
+
+    *ctx* is :func:`month_context` of its month; the ranking is kept until the next refresh."""
+    key = ("ranking", m.scope_key(session), ctx.month, region_id)
+    return list(_SCOPED.get(session, key, lambda: tuple(_ranking(session, ctx, region_id))))
+
+
+def _ranking(session: Session, ctx: MonthContext, region_id: int | None) -> list[RankRow]:
     stmt = select(DealerMonthMetric.dealer_id).where(DealerMonthMetric.month == ctx.month)
     if region_id is not None:
         stmt = stmt.where(DealerMonthMetric.region_id == region_id)

@@ -28,11 +28,14 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import statistics
-from collections import defaultdict
+import threading
+import time
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlmodel import Session, delete, func, select
 
 from common.enums import LeadTimeframe
@@ -47,11 +50,13 @@ from portal.models import (
     Dealer,
     DealerMonthMetric,
     Lead,
+    MetricsGeneration,
     RepairOrder,
     Sale,
     Survey,
     utcnow,
 )
+from portal.tenancy import get_scope
 
 RESPONSE_HOURS = 24
 LIFECYCLE_DAYS = round(365.25 * DEFAULT_RULES.lifecycle_years)
@@ -489,9 +494,7 @@ def refresh(session: Session, *, months: list[dt.date], dealer_ids: list[int] | 
         if progress:
             progress(min(i + chunk, len(dealers)), len(dealers))
     rollups.refresh_region_totals(session, {d.region_id for d in dealers}, sorted(months))
-    from portal.services.benchmark import forget_national  # national figures are cached
-
-    forget_national()
+    bump_generation(session)
     return written
 
 
@@ -514,6 +517,8 @@ def refresh_dealer_months(session: Session, dealer_id: int, months: Iterable[dt.
 
     The sync push path calls this after applying a batch, with the months of the records it
     applied, inside its transaction: ``refresh_dealer_months(session, agent.dealer_id, months)``.
+    Like every refresh it bumps the generation (one row, locked until the transaction ends), so
+    the HQ pages compute their figures afresh.
     """
     wanted = sorted({month_start(m) for m in months})
     return refresh(session, months=wanted, dealer_ids=[dealer_id], now=now) if wanted else 0
@@ -539,7 +544,11 @@ def refresh_job(session: Session, now: dt.datetime | None = None) -> int:
 
 
 def data_as_of(session: Session) -> dt.datetime | None:
-    """When the aggregates the session can see were last computed."""
+    """When the aggregates the session can see were last computed (memoized like the figures)."""
+    return _AS_OF.get(session, ("as_of", scope_key(session)), lambda: _data_as_of(session))
+
+
+def _data_as_of(session: Session) -> dt.datetime | None:
     value = session.exec(select(func.max(DealerMonthMetric.computed_at))).one()
     return utc(value) if value else None
 
@@ -549,3 +558,77 @@ def dealer_ids_for(session: Session, code: str | None) -> list[int] | None:
     if code is None:
         return None
     return list(session.exec(select(Dealer.id).where(Dealer.code == code)))
+
+
+# ---------------------------------------------------------------- figures kept until a refresh
+
+_GENERATION = "metrics_generation"  # session.info key: (transaction, token) read in it
+T = TypeVar("T")
+
+
+def bump_generation(session: Session) -> None:
+    """Mark the aggregates as changed; runs in the refresh's transaction, so readers see the new
+    generation exactly when they see the new rows."""
+    table = MetricsGeneration.__table__
+    done = session.execute(update(table).where(table.c.id == 1).values(
+        generation=table.c.generation + 1, refreshed_at=utcnow())).rowcount
+    if not done:  # a database made without the migration's row
+        session.add(MetricsGeneration(id=1, generation=1))
+    session.info.pop(_GENERATION, None)
+
+
+def generation(session: Session) -> tuple:
+    """Which refresh of which database the aggregates the session reads come from.
+
+    One primary-key read, kept for the rest of the session's transaction (its view of the data).
+    """
+    transaction, cached = session.get_transaction(), session.info.get(_GENERATION)
+    if transaction is not None and cached is not None and cached[0] is transaction:
+        return cached[1]
+    row = session.exec(select(MetricsGeneration.generation, MetricsGeneration.refreshed_at)
+                       .where(MetricsGeneration.id == 1)).first()
+    token = (session.get_bind().url.render_as_string(), *(row or (None, None)))
+    session.info[_GENERATION] = (session.get_transaction(), token)
+    return token
+
+
+def scope_key(session: Session) -> frozenset[int] | None:
+    """The dealers a session sees, for keys of figures that depend on the scope."""
+    return get_scope(session).dealer_ids
+
+
+class Memo:
+    """Figures computed from the aggregates, kept in this process until the next refresh.
+
+    Every key carries the :func:`generation`, so a refresh by any process retires all entries
+    at once; at most *size* entries stay, the least recently used go first, and none older
+    than *max_age* seconds when given (for figures of live records). Keys of figures read
+    through a scoped session must carry :func:`scope_key`. Callers must not change what they
+    get: it is shared between requests and threads.
+    """
+
+    def __init__(self, size: int = 64, max_age: float | None = None) -> None:
+        self.size, self.max_age = size, max_age
+        self._entries: OrderedDict[tuple, tuple[float, object]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, key: tuple, compute: Callable[[], T]) -> T:
+        full, now = (generation(session), *key), time.monotonic()
+        with self._lock:
+            entry = self._entries.get(full)
+            if entry is not None and (self.max_age is None or now - entry[0] < self.max_age):
+                self._entries.move_to_end(full)
+                return entry[1]
+        value = compute()  # outside the lock: two threads may both compute, both get the same
+        with self._lock:
+            self._entries[full] = (now, value)
+            self._entries.move_to_end(full)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+_AS_OF = Memo()
