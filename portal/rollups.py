@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+from urllib.parse import quote_plus
+
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -51,20 +53,43 @@ def _month(value: str | None, default):
 def index():
     """Sales, repairs, parts and pipeline by month, region, dealer and model."""
     filters, session = filters_from_request(), db.session()
+    figures = service.figures(session, filters)
     size, page = current_app.config["PAGE_SIZE"], parse_page(request.args.get("page"))
-    dealer_total = service.count_groups(session, filters, "dealer")
-    page = max(1, min(page, max(1, -(-dealer_total // size))))
-    by = {dim: service.volumes_by(session, filters, dim) for dim in ("month", "region", "model")}
-    by["dealer"] = service.volumes_by(session, filters, "dealer", limit=size,
-                                      offset=(page - 1) * size)
+    rows = figures.dealer.rows
+    page = max(1, min(page, max(1, -(-len(rows) // size))))
+    shown = rows[(page - 1) * size:page * size]
     return render_template(
-        "metrics/rollups.html", f=filters, by=by, parts=service.top_parts(session, filters),
+        "metrics/rollups.html", f=filters, by=figures, parts=figures.parts, link=Links(filters),
         pipeline=service.pipeline(session, filters), stages=list(Stage),
-        page=service.Page(by["dealer"].rows, page, size, dealer_total),
+        page=service.Page(shown, page, size, len(rows)),
         regions=service.region_names(session), as_of=m.data_as_of(session),
-        dealers=service.dealer_names(session, [r["key"] for r in by["dealer"].rows]),
+        dealers=service.dealer_names(session, [r["key"] for r in shown]),
         filter_dealer=session.get(Dealer, filters.dealer_id) if filters.dealer_id else None,
-        chart=_month_chart(by["month"]))
+        chart=_month_chart(figures.month))
+
+
+class Links:
+    """The drill-down URLs of one set of filters, as ``url_for(endpoint, **f.query(**changes))``
+    builds them: url_for once per endpoint and each filter encoded once, for some 250 links."""
+
+    def __init__(self, filters: service.Filters) -> None:
+        self.paths: dict[str, str] = {}
+        self.encoded = {k: _pair(k, v) for k, v in filters.params().items()}
+
+    def __call__(self, endpoint: str, **changes) -> str:
+        path = self.paths.get(endpoint) or self.paths.setdefault(endpoint, url_for(endpoint))
+        pairs = [_pair(k, changes.pop(k)) if k in changes else pair
+                 for k, pair in self.encoded.items()]
+        query = "&".join(p for p in pairs + [_pair(k, v) for k, v in changes.items()] if p)
+        return f"{path}?{query}" if query else path
+
+
+def _pair(key: str, value) -> str:
+    """``key=value`` quoted as werkzeug's url_for quotes a query, or '' for None."""
+    return "" if value is None else f"{quote_plus(key)}={quote_plus(str(value), safe=_SAFE)}"
+
+
+_SAFE = "!$'()*,/:;?@"  # what url_for leaves unquoted in a query string
 
 
 def _month_chart(rollup: service.Rollup):

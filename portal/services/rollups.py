@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import String, and_, insert, literal
+from sqlalchemy import Row, String, and_, insert, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import DateTime
@@ -35,7 +35,7 @@ from portal.models import (
     Sale,
     VehicleOrder,
 )
-from portal.services.metrics import midnight, next_month
+from portal.services.metrics import Memo, midnight, next_month, scope_key
 from portal.tenancy import get_scope
 
 
@@ -195,10 +195,13 @@ class Filters:
 
     def query(self, **changes) -> dict:
         """The URL parameters of these filters, with *changes* applied."""
-        values = {"first": self.first.strftime("%Y-%m"), "last": self.last.strftime("%Y-%m"),
-                  "region": self.region_id, "dealer": self.dealer_id, "brand": self.brand,
-                  "model": self.model, **changes}
-        return {k: v for k, v in values.items() if v is not None}
+        return {k: v for k, v in {**self.params(), **changes}.items() if v is not None}
+
+    def params(self) -> dict:
+        """Every URL parameter, None for the filters not set, in the order URLs list them."""
+        return {"first": self.first.strftime("%Y-%m"), "last": self.last.strftime("%Y-%m"),
+                "region": self.region_id, "dealer": self.dealer_id, "brand": self.brand,
+                "model": self.model}
 
 
 @dataclass
@@ -252,8 +255,7 @@ def source_table(session: Session, filters: Filters, dealer_table, region_table,
     return region_table, ([] if regions is None else [region_table.region_id.in_(regions)])
 
 
-def volumes_by(session: Session, filters: Filters, dimension: str, *, limit: int | None = None,
-               offset: int = 0) -> Rollup:
+def volumes_by(session: Session, filters: Filters, dimension: str) -> Rollup:
     """Sales and repairs grouped by *dimension* (month, region, dealer or model), biggest first."""
     table, scoped = source_table(session, filters, DealerMonthVolume, RegionMonthVolume,
                                  dimension)
@@ -261,16 +263,10 @@ def volumes_by(session: Session, filters: Filters, dimension: str, *, limit: int
     sales, repairs = func.sum(table.sales), func.sum(table.repairs)
     order = keys if dimension == "month" else (sales.desc(), repairs.desc(), *keys)
     stmt = (select(*keys, sales, repairs).where(*filters.apply(table), *scoped)
-            .group_by(*keys).order_by(*order).offset(offset).limit(limit))
+            .group_by(*keys).order_by(*order))
     return Rollup([{"key": tuple(row[:-2]) if len(keys) > 1 else row[0],
                     "sales": int(row[-2] or 0), "repairs": int(row[-1] or 0)}
                    for row in session.exec(stmt)])
-
-
-def count_groups(session: Session, filters: Filters, dimension: str) -> int:
-    keys = [getattr(DealerMonthVolume, k) for k in _DIMENSIONS[dimension]]
-    inner = select(*keys).where(*filters.apply(DealerMonthVolume)).group_by(*keys).subquery()
-    return session.exec(select(func.count()).select_from(inner)).one()
 
 
 def top_parts(session: Session, filters: Filters, per_model: int = 5) -> dict[tuple, list[dict]]:
@@ -306,12 +302,38 @@ def _pipeline_filters(stmt, filters: Filters):
     return stmt
 
 
+@dataclass(frozen=True)
+class Figures:
+    """What the rollups page shows from the aggregates for one scope and filter set."""
+
+    month: Rollup
+    region: Rollup
+    model: Rollup
+    dealer: Rollup  # every dealer with figures, biggest first: the page shows a slice
+    parts: dict[tuple, list[dict]]
+
+
+_FIGURES = Memo(32)  # an entry holds every dealer's row: ~250 kB with 1,000 dealers
+
+
+def figures(session: Session, filters: Filters) -> Figures:
+    """Sales, repairs and parts by month, region, model and dealer, within the session's scope.
+
+    Kept per process until the next refresh of the aggregates; callers must not change them.
+    """
+    return _FIGURES.get(session, ("rollups", scope_key(session), filters), lambda: Figures(
+        *(volumes_by(session, filters, dim) for dim in ("month", "region", "model", "dealer")),
+        top_parts(session, filters)))
+
+
 def region_names(session: Session) -> dict[int, Region]:
     return {r.id: r for r in session.exec(select(Region))}
 
 
-def dealer_names(session: Session, ids) -> dict[int, Dealer]:
-    return {d.id: d for d in session.exec(select(Dealer).where(Dealer.id.in_(list(ids))))}
+def dealer_names(session: Session, ids) -> dict[int, Row]:
+    """The id, code and names of the dealers *ids* (rows, not ORM objects: pages list 100)."""
+    stmt = select(Dealer.id, Dealer.code, Dealer.name_zh, Dealer.name_en)
+    return {d.id: d for d in session.exec(stmt.where(Dealer.id.in_(list(ids))))}
 
 
 # ---------------------------------------------------------------- drill-downs
