@@ -6,6 +6,7 @@ import datetime as dt
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import Row
 from sqlmodel import select
 
 from common.enums import Role
@@ -123,12 +124,13 @@ def benchmark_page():
     return render_template(
         "metrics/benchmark.html", month=month, months=months, ctx=ctx, rows=rows, page=pager,
         regions=regions, region_id=region_id, as_of=m.data_as_of(session),
+        in_view_group=sum(r.benchmark for r in rows),
         dealers=rollups.dealer_names(session, [r.dealer_id for r in pager.items]),
         group_dealers=_group_names(ctx), charts=_benchmark_charts(session, rows, months,
                                                                   group_trend))
 
 
-def _group_names(ctx: benchmark.MonthContext) -> list[tuple[Dealer, float]]:
+def _group_names(ctx: benchmark.MonthContext) -> list[tuple[Row, float]]:
     with db.system_session("benchmark") as everyone:
         names = rollups.dealer_names(everyone, ctx.group)
     return sorted(((names[d], ctx.index[d]) for d in ctx.group), key=lambda p: -p[1])
