@@ -33,6 +33,7 @@ def run_gunicorn(*, host: str, port: int, workers: int, **extra) -> None:
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
+        "worker_class": "portal.http_worker.BufferingWorker",  # slow clients hold no thread
         "threads": 4,
         "timeout": 60,
         "graceful_timeout": 10,
