@@ -26,11 +26,10 @@ import fcntl
 import os
 import sqlite3
 import threading
-import time
 import weakref
 from collections.abc import Iterator
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 CHECKPOINT_EVERY_S = 0.25
 BACKSTOP_PAGES = 8000  # ≈ 32 MB of log before a writer checkpoints by itself (SQLite: 1000)
@@ -66,32 +65,44 @@ def configure(dbapi_connection) -> None:
     dbapi_connection.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
 
 
-_checkpointers: dict[tuple[int, str], threading.Thread] = {}
+_checkpointers: dict[tuple[int, str], tuple[threading.Thread, threading.Event]] = {}
 _lock = threading.Lock()
 
 
 def start_checkpointer(engine: Engine) -> None:
-    """Start this process's background checkpointer for *engine*'s file, once; it stops when
-    the engine is garbage-collected."""
+    """Start this process's background checkpointer for *engine*'s file, once. It stops when
+    the engine is disposed (so its connection is gone when ``dispose()`` returns and, as
+    before, closing the last connection merges the log into the file) or garbage-collected."""
     path = database_file(engine)
     if path is None:
         return
     key = (os.getpid(), os.path.abspath(path))  # a forked worker starts its own
     with _lock:
         running = _checkpointers.get(key)
-        if running is not None and running.is_alive():
+        if running is not None and running[0].is_alive():
             return
-        thread = threading.Thread(target=_checkpoint_while_alive, args=(path, weakref.ref(engine)),
-                                  name=f"sqlite-checkpoint {os.path.basename(path)}", daemon=True)
-        _checkpointers[key] = thread
+        stop = threading.Event()
+        thread = threading.Thread(target=_checkpoint_until, args=(path, weakref.ref(engine), stop),
+                                  name=f"sqlite-checkpoint {path}", daemon=True)
+        _checkpointers[key] = thread, stop
+        if not event.contains(engine, "engine_disposed", _stop_checkpointer):
+            event.listen(engine, "engine_disposed", _stop_checkpointer)
         thread.start()
 
 
-def _checkpoint_while_alive(path: str, engine: weakref.ref) -> None:
+def _stop_checkpointer(engine: Engine) -> None:
+    with _lock:
+        running = _checkpointers.pop((os.getpid(), os.path.abspath(database_file(engine))), None)
+    if running is not None:
+        thread, stop = running
+        stop.set()
+        thread.join(timeout=10)
+
+
+def _checkpoint_until(path: str, engine: weakref.ref, stop: threading.Event) -> None:
     connection = sqlite3.connect(path, timeout=0, check_same_thread=False)
     try:
-        while engine() is not None:
-            time.sleep(CHECKPOINT_EVERY_S)
+        while not stop.wait(CHECKPOINT_EVERY_S) and engine() is not None:
             with contextlib.suppress(sqlite3.Error):  # busy or closing: the next round will do
                 connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
     finally:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import shutil
+import sqlite3
 import threading
 import time
 
@@ -41,7 +43,7 @@ def test_no_gate_for_postgresql_or_memory():
         engine.dispose()
 
 
-def test_the_log_is_checkpointed_in_the_background_and_the_thread_ends_with_the_engine(tmp_path):
+def test_the_log_is_checkpointed_in_the_background(tmp_path):
     path = tmp_path / "portal.db"
     engine = make_engine(f"sqlite:///{path}")
     with engine.begin() as conn:
@@ -54,11 +56,36 @@ def test_the_log_is_checkpointed_in_the_background_and_the_thread_ends_with_the_
     while path.stat().st_size < 2_000_000 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert path.stat().st_size >= 2_000_000  # the pages reached the database file
-
-    threads = [t for t in threading.enumerate() if t.name.endswith(f" {path.name}")]
-    assert threads and threads[0].is_alive()
     engine.dispose()
-    del engine, conn
+
+
+def test_after_dispose_the_database_file_alone_holds_everything(tmp_path):
+    """As without the checkpointer: the last connection closed merges the log into the file,
+    so a copy of the file (a test template, a benchmark dataset) holds every table."""
+    path = tmp_path / "portal.db"
+    engine = make_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE kept (n INTEGER)"))
+        conn.execute(text("INSERT INTO kept VALUES (42)"))
+    threads = [t for t in threading.enumerate() if t.name.endswith(f" {path}")]
+    engine.dispose()
+    assert threads and not any(t.is_alive() for t in threads)
+    assert not path.with_name("portal.db-wal").exists()
+    copy = tmp_path / "copy.db"
+    shutil.copyfile(path, copy)
+    with sqlite3.connect(copy) as conn:
+        assert conn.execute("SELECT n FROM kept").fetchall() == [(42,)]
+
+
+def test_the_checkpointer_ends_with_its_engine(tmp_path):
+    path = tmp_path / "portal.db"
+    engine = make_engine(f"sqlite:///{path}")
+    with engine.connect():
+        pass
+    threads = [t for t in threading.enumerate() if t.name.endswith(f" {path}")]
+    assert threads
+    del engine
     gc.collect()
-    threads[0].join(timeout=5)
-    assert not threads[0].is_alive()
+    for thread in threads:
+        thread.join(timeout=5)
+    assert not any(t.is_alive() for t in threads)
