@@ -14,6 +14,7 @@ import math
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 
+from sqlalchemy import Row
 from sqlmodel import Session, func, select
 
 from common.enums import LeadStatus
@@ -326,11 +327,11 @@ _FIXERS = {
 # ---------------------------------------------------------------- page figures
 
 
-@dataclass
+@dataclass(frozen=True)
 class Scorecard:
     """Everything the scorecard of one dealer-month shows."""
 
-    row: DealerMonthMetric | None
+    row: Row | None  # the dealer's DealerMonthMetric columns of the month
     ctx: MonthContext
     gaps: list[MetricGap]
     trend: dict[dt.date, float | None]
@@ -342,11 +343,26 @@ class Scorecard:
         return self.row is not None and self.row.dealer_id in self.ctx.group
 
 
+_CARDS = m.Memo(1024)  # a scorecard per dealer and scope that asked: a few kB each
+_METRIC_COLUMNS = tuple(getattr(DealerMonthMetric, c.name)
+                        for c in DealerMonthMetric.__table__.columns)
+
+
 def scorecard(session: Session, all_dealers: Session, *, dealer_id: int, month: dt.date,
               months: list[dt.date]) -> Scorecard:
-    """The dealer's metrics of *month*, its ranks, its gaps to the benchmark and its trend."""
+    """The dealer's metrics of *month*, its ranks, its gaps to the benchmark and its trend.
+
+    Kept per process and scope until the next refresh; callers must not change the result."""
+    key = ("scorecard", m.scope_key(session), dealer_id, month, tuple(months))
+    return _CARDS.get(session, key,
+                      lambda: _scorecard(session, all_dealers, dealer_id, month, months))
+
+
+def _scorecard(session: Session, all_dealers: Session, dealer_id: int, month: dt.date,
+               months: list[dt.date]) -> Scorecard:
     ctx = month_context(all_dealers, month)
-    rows = {r.month: r for r in session.exec(select(DealerMonthMetric).where(
+    # rows, not ORM objects: the card outlives the session and is shared between requests
+    rows = {r.month: r for r in session.exec(select(*_METRIC_COLUMNS).where(
         DealerMonthMetric.dealer_id == dealer_id, DealerMonthMetric.month.in_(months)))}
     row = rows.get(month)
     totals = m.add_totals([row] if row else [])
