@@ -7,7 +7,7 @@ import datetime as dt
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import Row
-from sqlmodel import select
+from sqlmodel import func, select
 
 from common.enums import Role
 from common.i18n import N_
@@ -53,30 +53,43 @@ def visible_dealer(code: str) -> Dealer:
 @bp.get("/scorecard")
 @login_required
 def index():
-    """Send dealer users to their own scorecard, others to the benchmark."""
+    """Show dealer users their own scorecard (rendered here: a redirect costs the client a second
+    request; /scorecard/<code> stays its address for links), others the benchmark."""
     if current_user.dealer_id is None:
         return redirect(url_for("scorecard.benchmark"))
-    dealer = db.session().get(Dealer, current_user.dealer_id)
-    return redirect(url_for("scorecard.dealer", code=dealer.code, **request.args))
+    return _scorecard_page(*_card_subject(Dealer.id == current_user.dealer_id))
 
 
 @bp.get("/scorecard/<code>")
 @login_required
 def dealer(code: str):
     """Show one dealer's metrics, ranks, gaps to the benchmark group and 13-month trend."""
-    target, (month, months) = visible_dealer(code), chosen_month()
+    return _scorecard_page(*_card_subject(Dealer.code == code))
+
+
+def _card_subject(where) -> Row:
+    """The dealer, its region and its live agents' last successful sync, in one query; 404 when
+    the dealer is missing or outside the user's scope."""
+    last_sync = (select(func.max(Agent.last_success_at))
+                 .where(Agent.dealer_id == Dealer.id, Agent.revoked_at.is_(None))
+                 .scalar_subquery())
+    found = db.session().exec(select(Dealer, Region, last_sync)
+                              .join(Region, Region.id == Dealer.region_id).where(where)).first()
+    if found is None or not current_scope().allows(found[0].id):
+        abort(404)
+    return found
+
+
+def _scorecard_page(target: Dealer, region: Region, last_sync: dt.datetime | None):
+    month, months = chosen_month()
     session = db.session()
     with db.system_session("benchmark") as everyone:
         card = benchmark.scorecard(session, everyone, dealer_id=target.id, month=month,
                                    months=months)
-    agents = session.exec(select(Agent).where(Agent.dealer_id == target.id,
-                                              Agent.revoked_at.is_(None))).all()
-    last_sync = max((m.utc(a.last_success_at) for a in agents if a.last_success_at), default=None)
+    hours = None if last_sync is None else (now() - m.utc(last_sync)).total_seconds() / 3600
     return render_template(
         "metrics/scorecard.html", dealer=target, card=card, month=month, months=months,
-        metrics=m.METRICS, region=session.get(Region, target.region_id),
-        as_of=m.data_as_of(session),
-        hours_since_sync=None if last_sync is None else (now() - last_sync).total_seconds() / 3600,
+        metrics=m.METRICS, region=region, as_of=m.data_as_of(session), hours_since_sync=hours,
         buckets=m.BUCKET_COLUMNS, baselines=m.BASELINES, chart=_trend_chart(card, months))
 
 

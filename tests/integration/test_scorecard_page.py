@@ -1,15 +1,26 @@
-"""The dealer's scorecard: its figures kept per scope until the next refresh."""
+"""The dealer's own scorecard: served at /scorecard without a redirect, its figures kept per
+scope until the next refresh, the hours since the last sync live."""
 
 from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
 
 import pytest
 from sqlalchemy import Row
 from sqlmodel import Session
 
+from common.enums import Role
+from portal.models import Agent
 from portal.services import benchmark, metrics
 from portal.tenancy import Scope, set_scope
 from tests import metrics_records as rec
+from tests.conftest import PASSWORD
 from tests.metrics_records import NOW, at
+
+EN = {"Accept-Language": "en"}
+_PER_REQUEST = re.compile(r'(name="next" value="|name="csrf_token" value="|X-CSRFToken": ")[^"]*')
 
 
 @pytest.fixture
@@ -31,6 +42,57 @@ def world(app, db, make_region, make_dealer):
 def refresh(session: Session) -> None:
     metrics.refresh(session, months=metrics.last_months(NOW.date()), now=NOW)
     session.commit()
+
+
+def signed_in(client, make_user, role=Role.dealer_staff, **where):
+    response = client.post("/login", data={"username": make_user(role, **where).username,
+                                           "password": PASSWORD})
+    assert response.status_code == 302, response.text
+    return client
+
+
+def test_own_scorecard_is_served_at_scorecard_as_at_its_address(world, make_user, client):
+    signed_in(client, make_user, dealer=world["a"])
+    direct = client.get("/scorecard", headers=EN)
+    canonical = client.get(f"/scorecard/{world['a'].code}", headers=EN)
+    assert direct.status_code == canonical.status_code == 200
+    assert world["a"].name_en in direct.text
+    assert _PER_REQUEST.sub("", direct.text) == _PER_REQUEST.sub("", canonical.text)
+
+
+def test_scorecard_keeps_the_month_asked_for_and_links_to_the_dealers_address(
+        world, make_user, client):
+    signed_in(client, make_user, dealer=world["a"])
+    page = client.get("/scorecard?month=2024-02", headers=EN).text
+    assert '<option value="2024-02" selected>' in page
+    assert f'href="/scorecard/{world["a"].code}/fix/loyalty?month=2024-02"' in page
+
+
+def test_hq_at_scorecard_is_sent_to_the_benchmark(world, make_user, client):
+    signed_in(client, make_user, Role.hq)
+    response = client.get("/scorecard")
+    assert response.status_code == 302 and response.location.endswith("/benchmark")
+
+
+def test_hours_since_the_last_sync_and_the_names_are_live(world, db, make_user, client):
+    agent = Agent(dealer_id=world["a"].id, token_hash=uuid.uuid4().hex,
+                  last_success_at=NOW - dt.timedelta(hours=5))
+    revoked = Agent(dealer_id=world["a"].id, token_hash=uuid.uuid4().hex, revoked_at=NOW,
+                    last_success_at=NOW - dt.timedelta(hours=1))
+    others = Agent(dealer_id=world["b"].id, token_hash=uuid.uuid4().hex,
+                   last_success_at=NOW - dt.timedelta(hours=1))
+    db.add_all([agent, revoked, others])
+    db.commit()
+    signed_in(client, make_user, dealer=world["a"])
+    assert ">5</span><span class=\"name\">Hours since" in client.get("/scorecard", headers=EN).text
+    agent.last_success_at = NOW - dt.timedelta(hours=2)
+    db.add(agent)
+    db.commit()
+    assert ">2</span><span class=\"name\">Hours since" in client.get("/scorecard", headers=EN).text
+    world["a"].name_en = "Renamed Motors"
+    db.add(world["a"])
+    db.commit()
+    assert "Renamed Motors" in client.get("/scorecard", headers=EN).text
 
 
 def test_scorecard_figures_are_kept_per_scope_until_a_refresh(world, db, engine):
