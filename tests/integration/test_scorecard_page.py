@@ -1,5 +1,6 @@
 """The dealer's own scorecard: served at /scorecard without a redirect, its figures kept per
-scope until the next refresh, the hours since the last sync live."""
+scope and language until the next refresh, while the names and the hours since the last sync
+stay live."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from sqlalchemy import Row
 from sqlmodel import Session
 
 from common.enums import Role
+from common.i18n import load_catalogue
+from portal.db import make_engine
 from portal.models import Agent
 from portal.services import benchmark, metrics
 from portal.tenancy import Scope, set_scope
@@ -19,7 +22,7 @@ from tests import metrics_records as rec
 from tests.conftest import PASSWORD
 from tests.metrics_records import NOW, at
 
-EN = {"Accept-Language": "en"}
+EN, ZH = {"Accept-Language": "en"}, {"Accept-Language": "zh-CN"}
 _PER_REQUEST = re.compile(r'(name="next" value="|name="csrf_token" value="|X-CSRFToken": ")[^"]*')
 
 
@@ -44,11 +47,23 @@ def refresh(session: Session) -> None:
     session.commit()
 
 
+def refresh_elsewhere(engine) -> None:
+    """Refresh as another process's job does: its own engine, no word to this process."""
+    other = make_engine(engine.url.render_as_string(hide_password=False))
+    with set_scope(Session(other), Scope.everything("job")) as session:
+        refresh(session)
+    other.dispose()
+
+
 def signed_in(client, make_user, role=Role.dealer_staff, **where):
     response = client.post("/login", data={"username": make_user(role, **where).username,
                                            "password": PASSWORD})
     assert response.status_code == 302, response.text
     return client
+
+
+def shown(page: str, testid: str) -> str:
+    return re.search(rf'data-testid="{testid}">([^<]*)<', page)[1]
 
 
 def test_own_scorecard_is_served_at_scorecard_as_at_its_address(world, make_user, client):
@@ -74,6 +89,19 @@ def test_hq_at_scorecard_is_sent_to_the_benchmark(world, make_user, client):
     assert response.status_code == 302 and response.location.endswith("/benchmark")
 
 
+def test_scorecard_shows_a_refresh_made_by_another_process(world, db, engine, make_user,
+                                                           client):
+    signed_in(client, make_user, dealer=world["b"])
+    # weights with data 65: contact 20, lifecycle 15, completeness 10 met; loyalty 0/1, sync 0
+    assert shown(client.get("/scorecard", headers=EN).text, "usage-index") == "69.2"
+    for day in ("2024-03-07", "2024-03-08", "2024-03-09"):
+        rec.survey(db, world["b"], at(day), 5)
+    db.commit()
+    assert shown(client.get("/scorecard", headers=EN).text, "usage-index") == "69.2"
+    refresh_elsewhere(engine)  # same computation time: only the generation tells
+    assert shown(client.get("/scorecard", headers=EN).text, "usage-index") == "80.8"  # loyalty 3/4
+
+
 def test_hours_since_the_last_sync_and_the_names_are_live(world, db, make_user, client):
     agent = Agent(dealer_id=world["a"].id, token_hash=uuid.uuid4().hex,
                   last_success_at=NOW - dt.timedelta(hours=5))
@@ -93,6 +121,37 @@ def test_hours_since_the_last_sync_and_the_names_are_live(world, db, make_user, 
     db.add(world["a"])
     db.commit()
     assert "Renamed Motors" in client.get("/scorecard", headers=EN).text
+
+
+def test_kept_figures_follow_the_language(world, make_user, client):
+    signed_in(client, make_user, dealer=world["a"])
+    english, chinese, again = (client.get("/scorecard", headers=h).text for h in (EN, ZH, EN))
+    label = "Post-sale contact compliance"
+    assert label in english and label not in chinese
+    assert load_catalogue("zh_CN").ugettext(label) in chinese
+    assert _PER_REQUEST.sub("", again) == _PER_REQUEST.sub("", english)
+
+
+@pytest.mark.parametrize("outsider", [
+    {"role": Role.dealer_staff, "dealer": "b"}, {"role": Role.region_manager, "region": "south"}])
+def test_a_kept_scorecard_never_reaches_another_scope(world, make_user, client, app, outsider):
+    code = world["a"].code
+    hq = signed_in(app.test_client(), make_user, Role.hq)
+    assert hq.get(f"/scorecard/{code}", headers=EN).status_code == 200  # now kept for HQ
+    signed_in(client, make_user, **{k: v if k == "role" else world[v] for k, v in outsider.items()})
+    assert client.get(f"/scorecard/{code}", headers=EN).status_code == 404
+    assert client.get(f"/scorecard/{code}/fix/loyalty", headers=EN).status_code == 404
+
+
+def test_each_dealer_gets_its_own_scorecard_at_the_same_address(world, make_user, app):
+    pages = {}
+    for name in ("a", "b"):  # a's figures are kept before b asks
+        client = signed_in(app.test_client(), make_user, dealer=world[name])
+        pages[name] = client.get("/scorecard", headers=EN).text
+    assert world["a"].name_en in pages["a"] and world["b"].name_en not in pages["a"]
+    assert world["b"].name_en in pages["b"] and world["a"].name_en not in pages["b"]
+    assert 'data-testid="benchmark-badge"' in pages["a"]
+    assert 'data-testid="benchmark-badge"' not in pages["b"]
 
 
 def test_scorecard_figures_are_kept_per_scope_until_a_refresh(world, db, engine):
