@@ -82,10 +82,13 @@ def todo(*, session: Session, today: dt.date, salesperson: str = "") -> list[Lea
 def next_actions(leads: list[Lead], effective: dict, today: dt.date
                  ) -> dict[object, NextAction | None]:
     """Each lead's next action by record_id, from its effective values (overlay included)."""
-    return {lead.record_id: next_action(
-        timeframe=eff["purchase_timeframe"], status=eff["status"],
-        salesperson=eff["salesperson"], created=local_date(lead.created_at), today=today)
-        for lead in leads for eff in (effective[lead.record_id],)}
+    actions = {}
+    for lead in leads:
+        values = effective[lead.record_id]
+        actions[lead.record_id] = next_action(
+            timeframe=values["purchase_timeframe"], status=values["status"],
+            salesperson=values["salesperson"], created=local_date(lead.created_at), today=today)
+    return actions
 
 
 @dataclass(frozen=True)
