@@ -7,8 +7,13 @@ import itertools
 import uuid
 from decimal import Decimal
 
+from sqlmodel import Session
+
 from common.validators import vin_check_digit
+from portal.db import make_engine
 from portal.models import Complaint, Contact, Lead, RepairOrder, RepairPart, Sale, Survey
+from portal.services import metrics
+from portal.tenancy import Scope, set_scope
 
 _serial = itertools.count(1)
 NOW = dt.datetime(2024, 3, 20, 12, 0, tzinfo=dt.UTC)
@@ -84,3 +89,29 @@ def survey(db, dealer, when: dt.datetime, score: int) -> Survey:
     row = Survey(**_common(dealer, when), customer_ref="X", about="sale", score=score, at=when)
     db.add(row)
     return row
+
+
+def two_regions(app, db, make_region, make_dealer, records) -> dict:
+    """North: dealers a and b, south: c, each given ``records(n, dealer)``; aggregates made."""
+    app.config["METRICS_NOW"] = NOW
+    north, south = make_region(), make_region()
+    dealers = {"a": make_dealer(region=north), "b": make_dealer(region=north),
+               "c": make_dealer(region=south)}
+    for n, dealer in enumerate(dealers.values()):
+        records(n, dealer)
+    db.commit()
+    refresh(db)
+    return {"north": north, "south": south, **dealers}
+
+
+def refresh(session: Session) -> None:
+    metrics.refresh(session, months=metrics.last_months(NOW.date()), now=NOW)
+    session.commit()
+
+
+def refresh_elsewhere(engine) -> None:
+    """Refresh as another process's job does: its own engine, no word to this process."""
+    other = make_engine(engine.url.render_as_string(hide_password=False))
+    with set_scope(Session(other), Scope.everything("job")) as session:
+        refresh(session)
+    other.dispose()

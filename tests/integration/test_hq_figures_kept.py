@@ -8,13 +8,10 @@ from types import SimpleNamespace
 
 import pytest
 from flask import url_for
-from sqlmodel import Session
 
 from common.enums import Role
-from portal.db import make_engine
 from portal.rollups import Links
 from portal.services import metrics, rollups
-from portal.tenancy import Scope, set_scope
 from tests import metrics_records as rec
 from tests.conftest import PASSWORD
 from tests.metrics_records import NOW
@@ -26,25 +23,8 @@ MARCH = "first=2024-03&last=2024-03"
 @pytest.fixture
 def world(app, db, make_region, make_dealer):
     """North: dealers a (model M0) and b (M1); south: c (M2); one sale each, aggregates made."""
-    app.config["METRICS_NOW"] = NOW
-    north, south = make_region(), make_region()
-    dealers = {"a": make_dealer(region=north), "b": make_dealer(region=north),
-               "c": make_dealer(region=south)}
-    for n, dealer in enumerate(dealers.values()):
-        rec.sale(db, dealer, "2024-03-02", model=f"M{n}")
-    db.commit()
-    metrics.refresh(db, months=metrics.last_months(NOW.date()), now=NOW)
-    db.commit()
-    return {"north": north, "south": south, **dealers}
-
-
-def refresh_elsewhere(engine) -> None:
-    """Refresh as another process's job does: its own engine, no word to this process."""
-    other = make_engine(engine.url.render_as_string(hide_password=False))
-    with set_scope(Session(other), Scope.everything("job")) as session:
-        metrics.refresh(session, months=metrics.last_months(NOW.date()), now=NOW)
-        session.commit()
-    other.dispose()
+    return rec.two_regions(app, db, make_region, make_dealer,
+                           lambda n, dealer: rec.sale(db, dealer, "2024-03-02", model=f"M{n}"))
 
 
 def logged_in(app, user):
@@ -65,7 +45,7 @@ def test_rollups_show_a_refresh_made_by_another_process(world, db, engine, make_
     rec.sale(db, world["c"], "2024-03-09")
     db.commit()
     assert total_sales(client) == 3  # the records changed, the aggregates not yet
-    refresh_elsewhere(engine)  # same computation time: only the generation tells
+    rec.refresh_elsewhere(engine)  # same computation time: only the generation tells
     assert total_sales(client) == 4
 
 
@@ -75,7 +55,7 @@ def test_benchmark_shows_a_refresh_made_by_another_process(world, engine, make_d
     newcomer = make_dealer(region=world["south"])
     before = client.get("/benchmark?month=2024-03", headers=EN).text
     assert 'data-testid="ranked-count">3<' in before and newcomer.name_en not in before
-    refresh_elsewhere(engine)
+    rec.refresh_elsewhere(engine)
     after = client.get("/benchmark?month=2024-03", headers=EN).text
     assert 'data-testid="ranked-count">4<' in after and newcomer.name_en in after
 

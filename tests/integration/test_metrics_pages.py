@@ -15,19 +15,13 @@ EN = {"Accept-Language": "en"}
 @pytest.fixture
 def world(app, db, make_region, make_dealer):
     """Two regions, three dealers with a sale, a repair and a survey each, aggregates computed."""
-    app.config["METRICS_NOW"] = NOW
-    north, south = make_region(), make_region()
-    dealers = {"a": make_dealer(region=north), "b": make_dealer(region=north),
-               "c": make_dealer(region=south)}
-    for n, dealer in enumerate(dealers.values()):
+    def records(n, dealer):
         sale = rec.sale(db, dealer, "2024-03-02", model=f"M{n}")
         rec.repair(db, dealer, at("2024-03-05"), vin=sale.vin)
         rec.survey(db, dealer, at("2024-03-06"), 5 if n == 0 else 3)
         rec.contact(db, dealer, sale.vin, at("2024-03-03"))
-    db.commit()
-    metrics.refresh(db, months=metrics.last_months(NOW.date()), now=NOW)
-    db.commit()
-    return {"north": north, "south": south, **dealers}
+
+    return rec.two_regions(app, db, make_region, make_dealer, records)
 
 
 def test_scorecard_shows_metrics_with_definitions(world, make_user, login, client):

@@ -14,7 +14,6 @@ from sqlmodel import Session
 
 from common.enums import Role
 from common.i18n import load_catalogue
-from portal.db import make_engine
 from portal.models import Agent
 from portal.services import benchmark, metrics
 from portal.tenancy import Scope, set_scope
@@ -29,30 +28,12 @@ _PER_REQUEST = re.compile(r'(name="next" value="|name="csrf_token" value="|X-CSR
 @pytest.fixture
 def world(app, db, make_region, make_dealer):
     """North: dealers a and b, south: c; a sale, a contact and a survey each, aggregates made."""
-    app.config["METRICS_NOW"] = NOW
-    north, south = make_region(), make_region()
-    dealers = {"a": make_dealer(region=north), "b": make_dealer(region=north),
-               "c": make_dealer(region=south)}
-    for n, dealer in enumerate(dealers.values()):
+    def records(n, dealer):
         sale = rec.sale(db, dealer, "2024-03-02")
         rec.contact(db, dealer, sale.vin, at("2024-03-03"))
         rec.survey(db, dealer, at("2024-03-06"), 5 if n == 0 else 3)
-    db.commit()
-    refresh(db)
-    return {"north": north, "south": south, **dealers}
 
-
-def refresh(session: Session) -> None:
-    metrics.refresh(session, months=metrics.last_months(NOW.date()), now=NOW)
-    session.commit()
-
-
-def refresh_elsewhere(engine) -> None:
-    """Refresh as another process's job does: its own engine, no word to this process."""
-    other = make_engine(engine.url.render_as_string(hide_password=False))
-    with set_scope(Session(other), Scope.everything("job")) as session:
-        refresh(session)
-    other.dispose()
+    return rec.two_regions(app, db, make_region, make_dealer, records)
 
 
 def signed_in(client, make_user, role=Role.dealer_staff, **where):
@@ -98,7 +79,7 @@ def test_scorecard_shows_a_refresh_made_by_another_process(world, db, engine, ma
         rec.survey(db, world["b"], at(day), 5)
     db.commit()
     assert shown(client.get("/scorecard", headers=EN).text, "usage-index") == "69.2"
-    refresh_elsewhere(engine)  # same computation time: only the generation tells
+    rec.refresh_elsewhere(engine)  # same computation time: only the generation tells
     assert shown(client.get("/scorecard", headers=EN).text, "usage-index") == "80.8"  # loyalty 3/4
 
 
@@ -164,7 +145,7 @@ def test_scorecard_figures_are_kept_per_scope_until_a_refresh(world, db, engine)
         assert isinstance(first.row, Row) and first.row.dealer_id == world["a"].id
         hq = benchmark.scorecard(db, db, dealer_id=world["a"].id, month=months[-1], months=months)
         assert hq is not first and hq.row == first.row  # another scope: its own entry
-        refresh(db)
+        rec.refresh(db)
         own.rollback()  # a new transaction sees the new generation
         assert benchmark.scorecard(own, db, dealer_id=world["a"].id, month=months[-1],
                                    months=months) is not first
