@@ -515,10 +515,10 @@ def refresh_dealer_months(session: Session, dealer_id: int, months: Iterable[dt.
                           now: dt.datetime | None = None) -> int:
     """Recompute one dealer's aggregates for *months* (any day in a month names the month).
 
-    The sync push path calls this after applying a batch, with the months of the records it
-    applied, inside its transaction: ``refresh_dealer_months(session, agent.dealer_id, months)``.
-    Like every refresh it bumps the generation (one row, locked until the transaction ends), so
-    the HQ pages compute their figures afresh.
+    Nothing calls it on the push path: pushed records reach the aggregates at the next
+    periodic refresh. Like every refresh it bumps the generation (one row, locked until the
+    transaction ends), so the HQ pages would compute their figures afresh: calling it per push
+    would throw away the kept figures at every sync.
     """
     wanted = sorted({month_start(m) for m in months})
     return refresh(session, months=wanted, dealer_ids=[dealer_id], now=now) if wanted else 0

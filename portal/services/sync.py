@@ -164,7 +164,8 @@ class BatchItem:
     # made before the batch takes its locks: the table row (for an update), and the same row,
     # its repair parts and its receipt as the driver's INSERT/COPY takes them
     row: dict | None = None
-    inserts: list[tuple[str, list]] = field(default_factory=list)
+    insert: tuple[str, list] | None = None
+    parts: list[tuple[str, list]] = field(default_factory=list)
     receipt: tuple[str, list] | None = None
 
     @property
@@ -201,8 +202,8 @@ def prepare(*, agent: Agent, dealer: Dealer, request: PushRequest, now: dt.datet
             item.row = record_row(item.record, dealer_id=agent.dealer_id, agent_id=agent.id,
                                   now=now)
             parts = item.row.pop("_parts", [])
-            item.inserts = [_driver_row(TABLES[item.record.kind], dialect, item.row),
-                            *(_driver_row(RepairPart, dialect, part) for part in parts)]
+            item.insert = _driver_row(TABLES[item.record.kind], dialect, item.row)
+            item.parts = [_driver_row(RepairPart, dialect, part) for part in parts]
             item.receipt = _driver_row(SyncReceipt, dialect, {
                 "dealer_id": agent.dealer_id, "record_id": item.record.record_id,
                 "version": item.record.version, "kind": item.record.kind,
@@ -424,7 +425,7 @@ def _write(session: Session, agent: Agent, applied: list[BatchItem], held: _Held
         latest[item.record.record_id] = item  # a later version in the batch wins
     new = [i for rid, i in latest.items() if rid not in held.in_db]
     changed = [i for rid, i in latest.items() if rid in held.in_db]
-    _send(session, [i.inserts[0] for i in new])
+    _send(session, [i.insert for i in new])
     for kind, table in TABLES.items():
         rows = [i.row for i in changed if i.record.kind == kind]
         if rows:
@@ -436,7 +437,7 @@ def _write(session: Session, agent: Agent, applied: list[BatchItem], held: _Held
                                      RepairPart.record_id.in_(ros))
             .execution_options(synchronize_session=False)
         )
-    _send(session, [part for i in latest.values() for part in i.inserts[1:]])
+    _send(session, [part for i in latest.values() for part in i.parts])
     _send(session, [i.receipt for i in applied])
 
 
