@@ -19,6 +19,10 @@ Content-Length over MAX_CONTENT_LENGTH (the app answers 413 without reading the 
 gunicorn refuses (400). The worker itself answers a head over MAX_HEAD (431), a chunked body over
 MAX_CONTENT_LENGTH (413) and any request while BUFFER_BUDGET is held by unfinished ones (503).
 
+New connections go to the worker holding fewest (a LoadBoard the master shares with its
+workers): a kept-alive client stays with the worker that accepted it, and with gunicorn's plain
+accept race 20 clients split e.g. 8/12 between two workers, the twelve waiting half as long again.
+
 It builds on gunicorn 27's gthread (enqueue_req, TConn, the parser's unreader): setup.cfg pins it.
 The portal serves plain HTTP/1.1 and leaves TLS to a proxy in front: with TLS, HTTP/2 or the
 PROXY protocol configured this worker serves as gthread does and logs a warning.
@@ -27,6 +31,8 @@ PROXY protocol configured this worker serves as gthread does and logs a warning.
 from __future__ import annotations
 
 import errno
+import math
+import multiprocessing
 import os
 import re
 import selectors
@@ -47,10 +53,47 @@ BUFFER_BUDGET = 128 * 1024 * 1024  # bytes held for unfinished requests in one w
 LINGER = 2.0  # seconds a closed connection is drained, as gunicorn's graceful close does
 SWEEP_EVERY = 0.25  # seconds between looks for connections past their deadline
 READ_SIZE = 64 * 1024
+BALANCE_EVERY = 0.05  # seconds: how soon a worker leaving new connections to others looks again
+HEARTBEAT_STALE = 5.0  # seconds without news after which a worker's count is ignored (hung, gone)
 DEFAULT_MAX_BODY = 8 * 1024 * 1024  # when the app sets no MAX_CONTENT_LENGTH
 
 _BLANK_LINE = re.compile(rb"\r\n\r\n|(?<!\r)\n")  # the end of a head, or a bare LF gunicorn refuses
 _HEX = re.compile(rb"[0-9a-fA-F]+")
+
+
+class LoadBoard:
+    """How many connections each worker holds, in memory the master shares with its workers.
+
+    The master gives each worker a slot before forking it (`assign`, gunicorn's pre_fork hook)
+    and clears it when the worker exits (`clear`, child_exit). A worker writes its count and a
+    heartbeat at every round of its event loop; a slot without a heartbeat for HEARTBEAT_STALE
+    seconds (a hung worker) is ignored, so nobody waits for it.
+    """
+
+    def __init__(self, slots: int) -> None:
+        self.slots = slots
+        self._values = multiprocessing.RawArray("d", 2 * slots)  # per slot: connections, beat
+
+    def assign(self, worker, live_workers) -> None:
+        taken = {getattr(w, "board_slot", None) for w in live_workers if w is not worker}
+        free = [slot for slot in range(self.slots) if slot not in taken]
+        if free:  # more workers than slots (a brief overlap while replacing them): not balanced
+            worker.board, worker.board_slot = self, free[0]
+            self.clear(free[0])
+
+    def clear(self, slot: int) -> None:
+        self._values[2 * slot] = self._values[2 * slot + 1] = 0.0
+
+    def publish(self, slot: int, connections: int) -> None:
+        self._values[2 * slot] = connections
+        self._values[2 * slot + 1] = time.monotonic()
+
+    def fewest_elsewhere(self, slot: int) -> float:
+        """The fewest connections any other live worker holds (infinity: no other worker)."""
+        fresh_since = time.monotonic() - HEARTBEAT_STALE
+        values = self._values
+        return min((values[2 * other] for other in range(self.slots)
+                    if other != slot and values[2 * other + 1] > fresh_since), default=math.inf)
 
 
 class _Refuse(Exception):
@@ -107,6 +150,31 @@ class BufferingWorker(ThreadWorker):
         self.lingering: dict[_Connection, float] = {}
         self.held = 0
         self.next_sweep = 0.0
+        self.board: LoadBoard | None = None  # the master's pre_fork hook may give it one
+        self.board_slot = 0
+
+    @property
+    def worker_connections(self) -> int:
+        """gthread stops accepting at this many connections; also while another worker has fewer."""
+        board = self.board
+        if board is not None and board.fewest_elsewhere(self.board_slot) < self.nr_conns:
+            return self.nr_conns
+        return self._max_connections
+
+    @worker_connections.setter
+    def worker_connections(self, value: int) -> None:
+        self._max_connections = value
+
+    def notify(self) -> None:
+        """The heartbeat, once per round of the event loop: also tell the others our count."""
+        super().notify()
+        if self.board is not None:
+            self.board.publish(self.board_slot, self.nr_conns)
+
+    def wait_for_and_dispatch_events(self, timeout: float) -> None:
+        if not self._accepting:  # maybe it is our turn again soon, even with nothing to do here
+            timeout = min(timeout, BALANCE_EVERY)
+        super().wait_for_and_dispatch_events(timeout)
 
     def load_wsgi(self) -> None:
         super().load_wsgi()

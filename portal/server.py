@@ -8,6 +8,7 @@ import os
 from gunicorn.app.base import BaseApplication
 
 from portal import create_app
+from portal.http_worker import LoadBoard
 
 
 class _Gunicorn(BaseApplication):
@@ -30,6 +31,7 @@ class _Gunicorn(BaseApplication):
 
 def run_gunicorn(*, host: str, port: int, workers: int, **extra) -> None:
     """Serve until stopped; each worker builds its own app (the portal is stateless)."""
+    board = LoadBoard(slots=2 * workers + 2)  # room for replacements overlapping the old ones
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
@@ -39,6 +41,13 @@ def run_gunicorn(*, host: str, port: int, workers: int, **extra) -> None:
         "graceful_timeout": 10,
         "accesslog": None,
         "control_socket_disable": True,  # one shared ~/.gunicorn socket would mix portals
+        "pre_fork": lambda arbiter, worker: board.assign(worker, arbiter.WORKERS.values()),
+        "child_exit": lambda _arbiter, worker: _leave(board, worker),
         **extra,
     }
     _Gunicorn(options).run()
+
+
+def _leave(board: LoadBoard, worker) -> None:
+    if getattr(worker, "board", None) is board:
+        board.clear(worker.board_slot)

@@ -14,17 +14,14 @@ the worker. Its event loop on its own is tested in tests/unit/test_http_worker.p
 from __future__ import annotations
 
 import http.client
-import os
 import signal
 import socket
-import subprocess
-import sys
 import time
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import requests
+
+from tests.served import serve
 
 SLOW_CLIENTS = 20  # five times the 4 threads of the one worker
 ENROLL = "/api/v1/enroll"
@@ -32,46 +29,9 @@ ENROLL_BODY = b'{"code": "no-such-code", "agent_name": "pc"}'  # answered 400 en
 LIMIT = 8 * 1024 * 1024  # the portal's MAX_CONTENT_LENGTH
 
 
-@dataclass
-class Served:
-    process: subprocess.Popen
-    port: int
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=30)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _serve(data_dir: Path, **env: str) -> Served:
-    env = {**os.environ, "DEALER_PORTAL_DATA": str(data_dir), "DEALER_PORTAL_JOBS": "0", **env}
-    cli = [str(Path(sys.executable).with_name("dealer-portal"))]
-    subprocess.run([*cli, "db", "upgrade"], env=env, check=True, capture_output=True)
-    served = Served(subprocess.Popen([*cli, "serve", "--port", str(port := _free_port()),
-                                      "--workers", "1"], env=env, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL), port)
-    for _ in range(100):
-        try:
-            requests.get(f"{served.url}/login", timeout=1)
-            return served
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    served.stop()
-    raise RuntimeError("the portal did not start")
-
-
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory):
-    served = _serve(tmp_path_factory.mktemp("portal"))
+    served = serve(tmp_path_factory.mktemp("portal"))
     yield served
     served.stop()
 
@@ -79,7 +39,7 @@ def portal(tmp_path_factory):
 @pytest.fixture(scope="module")
 def impatient_portal(tmp_path_factory):
     """A portal that gives a request one second to arrive."""
-    served = _serve(tmp_path_factory.mktemp("impatient"), DEALER_PORTAL_REQUEST_TIMEOUT="1")
+    served = serve(tmp_path_factory.mktemp("impatient"), DEALER_PORTAL_REQUEST_TIMEOUT="1")
     yield served
     served.stop()
 
@@ -245,7 +205,7 @@ def test_an_oversized_chunked_body_gets_413(portal):
 
 
 def test_a_stop_waits_for_requests_on_their_way_but_not_for_slow_clients(tmp_path):
-    served = _serve(tmp_path, DEALER_PORTAL_REQUEST_TIMEOUT="1")
+    served = serve(tmp_path, DEALER_PORTAL_REQUEST_TIMEOUT="1")
     slow = _slow_headers(served.port)
     with slow, _connect(served.port, b"GET /login HTTP/1.1\r\nHost: 127.0.0.1\r\n") as arriving:
         time.sleep(0.3)

@@ -184,3 +184,35 @@ def _parse_without_the_socket(conn: _Connection) -> None:
         pytest.fail("the thread would have waited for the client")
     except Exception:  # gunicorn refusing a malformed request is an answer too
         pass
+
+
+class _Spawned:
+    """What the master knows of a worker it forks: the board gives it a slot."""
+
+
+def test_the_load_board_gives_each_live_worker_its_own_slot():
+    board = http_worker.LoadBoard(slots=3)
+    first, second, third, fourth = (_Spawned() for _ in range(4))
+    board.assign(first, [])
+    board.assign(second, [first])
+    board.assign(third, [first, second])
+    board.assign(fourth, [first, second, third])  # no slot left: not balanced, not refused
+    assert (first.board_slot, second.board_slot, third.board_slot) == (0, 1, 2)
+    assert not hasattr(fourth, "board")
+    board.assign(fourth, [first, third])  # `second` has exited: its slot is free again
+    assert fourth.board_slot == 1
+
+
+def test_the_load_board_reports_the_fewest_connections_of_the_other_live_workers(monkeypatch):
+    board = http_worker.LoadBoard(slots=3)
+    assert board.fewest_elsewhere(0) == float("inf")  # alone
+    board.publish(0, 5)
+    board.publish(1, 3)
+    board.publish(2, 7)
+    assert board.fewest_elsewhere(0) == 3
+    assert board.fewest_elsewhere(1) == 5
+    board.clear(1)  # exited
+    assert board.fewest_elsewhere(0) == 7
+    later = http_worker.time.monotonic() + http_worker.HEARTBEAT_STALE + 1
+    monkeypatch.setattr(http_worker.time, "monotonic", lambda: later)
+    assert board.fewest_elsewhere(0) == float("inf")  # slot 2 hung: ignored
