@@ -501,17 +501,22 @@ def _insert_statement(table: Table, dialect, keys: tuple[str, ...]) -> tuple[str
 
 def record_row(record: RecordHeader, *, dealer_id: int, agent_id: uuid.UUID,
                now: dt.datetime) -> dict:
-    """The table row of a wire record (repair parts under ``_parts``)."""
-    data = record.model_dump(exclude={"kind", "dealer_code"})
+    """The table row of a wire record (repair parts under ``_parts``).
+
+    The validated model's fields are read as they are (``__dict__``: what ``model_dump`` gives
+    for these flat models, at a tenth of its cost; the nested customer, vehicle and parts too).
+    """
+    data = dict(record.__dict__)
+    del data["kind"], data["dealer_code"]
     if record.kind == RecordKind.sale:
-        customer, vehicle = data.pop("customer"), data.pop("vehicle")
+        customer, vehicle = data.pop("customer").__dict__, data.pop("vehicle").__dict__
         data.update({f"customer_{k}": v for k, v in customer.items() if k != "customer_type"},
                     customer_type=customer["customer_type"], **vehicle)
     elif record.kind == RecordKind.repair_order:
         lines = data.pop("parts")
         data["parts_count"] = len(lines)
-        data["_parts"] = [{"dealer_id": dealer_id, "record_id": record.record_id, "line": n, **p}
-                          for n, p in enumerate(lines, start=1)]
+        data["_parts"] = [{"dealer_id": dealer_id, "record_id": record.record_id, "line": n,
+                           **p.__dict__} for n, p in enumerate(lines, start=1)]
     elif record.kind == RecordKind.lead and data["created_at"] is None:
         data["created_at"] = data["updated_at"]
     for name in _TIMESTAMPS[record.kind]:
