@@ -17,7 +17,6 @@ from common.protocol import (
     EnrollRequest,
     EnrollResponse,
     PullResponse,
-    PushRequest,
     PushResponse,
 )
 from sync_agent import __version__
@@ -98,8 +97,10 @@ class Client:
                     status=error.status, code=error.code) from None
             raise
 
-    def push(self, request: PushRequest) -> PushResponse:
-        data = self._call("POST", "/sync/push", request.model_dump(mode="json"))
+    def push(self, body: bytes) -> PushResponse:
+        """POST a push request's JSON (a PushRequest's; see Coordinator._push_body)."""
+        data = self._call("POST", "/sync/push", data=body,
+                          headers={"Content-Type": "application/json"})
         return _parse(PushResponse, data)
 
     def new_epoch(self) -> int:

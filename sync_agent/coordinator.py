@@ -9,7 +9,6 @@ on every tick. The scheduler, the CLI and the window all drive it through ``sync
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import random
 import threading
@@ -25,8 +24,6 @@ from common.protocol import (
     Heartbeat,
     ItemResult,
     Outcome,
-    PushItem,
-    PushRequest,
     PushResponse,
 )
 from sync_agent import __version__
@@ -269,7 +266,7 @@ class Coordinator:
     def _push_batch(self, client: Client, batch: list, drain: _Drain) -> PushResponse | None:
         """Push one batch; None when it must be pushed again (renumbered, or split)."""
         try:
-            return client.push(self._push_request(batch))
+            return client.push(self._push_body(batch))
         except EpochConflict as error:
             if drain.renumbered:
                 raise RequestRejected("The portal still reports a sequence conflict after a "
@@ -282,18 +279,17 @@ class Coordinator:
             drain.limit = max(1, len(batch) // 2)
         return None
 
-    def _push_request(self, batch: list) -> PushRequest:
+    def _push_body(self, batch: list) -> bytes:
+        """The push request's JSON. Outbox payloads are ASCII JSON, validated when saved: they
+        go in as stored, not decoded and encoded again (half the agent's CPU in a catch-up)."""
         identity = self.store.require_identity()
-        age = self.store.oldest_pending_age()
         heartbeat = Heartbeat(agent_version=__version__, pending_count=self.store.pending_count(),
-                              oldest_pending_age_s=age,
+                              oldest_pending_age_s=self.store.oldest_pending_age(),
                               quarantine_count=self.store.quarantine_count())
-        return PushRequest(
-            agent_id=identity.agent_id, epoch=identity.epoch, schema_version=SCHEMA_VERSION,
-            heartbeat=heartbeat,
-            # outbox payloads were validated when saved: no second validation of 500 records
-            records=[PushItem.model_construct(seq=e.seq, record=json.loads(e.payload))
-                     for e in batch])
+        records = ",".join(f'{{"seq":{e.seq},"record":{e.payload}}}' for e in batch)
+        return (f'{{"agent_id":"{identity.agent_id}","epoch":{int(identity.epoch)},'
+                f'"schema_version":{SCHEMA_VERSION},"heartbeat":{heartbeat.model_dump_json()},'
+                f'"records":[{records}]}}').encode("ascii")
 
     def _start_new_epoch(self, client: Client, error: EpochConflict) -> None:
         epoch = client.new_epoch()

@@ -79,7 +79,7 @@ def test_lost_response_is_answered_duplicate_and_applied_once(agent, db):
     identity = store.require_identity()
     client, answers = Client(identity.portal_url, identity.token), []
     client.session.hooks["response"].append(lambda response, **_: answers.append(response))
-    request = agent._push_request(store.next_batch(500, 1 << 20))
+    request = agent._push_body(store.next_batch(500, 1 << 20))
     client.push(request)  # applied, but the agent "never saw" the answer
     client.push(request)  # the resend
     assert [a.json()["results"][0]["outcome"] for a in answers] == ["applied", "duplicate"]

@@ -56,7 +56,8 @@ class FakePortal:
 
     # -- the Client interface --
 
-    def push(self, request: PushRequest) -> PushResponse:
+    def push(self, body: bytes) -> PushResponse:
+        request = PushRequest.model_validate_json(body)  # the body must follow the protocol
         self.pushes.append(request)
         if self.fail_next:
             raise self.fail_next.pop(0)

@@ -50,6 +50,18 @@ def test_backlog_drains_in_one_sync_batch_after_batch(coordinator, store, portal
     assert [len(p.records) for p in portal.pushes] == [2, 2, 1]
 
 
+def test_the_push_carries_each_saved_record_as_the_portal_validates_it(coordinator, store,
+                                                                      portal):
+    saved = [store.save_record("lead", lead(name)) for name in ("张三", 'Ann "Q" <b>')]
+    coordinator.sync()
+    [request] = portal.pushes  # parsed from the body's bytes by PushRequest.model_validate_json
+    identity = store.require_identity()
+    assert (str(request.agent_id), request.epoch) == (identity.agent_id, identity.epoch)
+    assert [item.seq for item in request.records] == [1, 2]
+    assert [item.record for item in request.records] == [
+        store.get_record(s.record_id).payload for s in saved]
+
+
 def test_empty_push_is_the_heartbeat(coordinator, store, portal):
     store.save_record("lead", lead("a"))
     portal.reject_names.add("a")

@@ -68,7 +68,7 @@ class Agent:
 
     def crash_after_send(self) -> None:
         batch = self.store.next_batch(3, 1 << 20)
-        self.portal.push(self.coordinator._push_request(batch))  # sent and applied ...
+        self.portal.push(self.coordinator._push_body(batch))  # sent and applied ...
         self.restart()  # ... and the process dies before applying the answer
 
     def restart(self) -> None:

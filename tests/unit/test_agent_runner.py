@@ -49,13 +49,13 @@ class SlowPortal(FakePortal):
         self.running = self.most = 0
         self.lock = threading.Lock()
 
-    def push(self, request):
+    def push(self, body):
         with self.lock:
             self.running += 1
             self.most = max(self.most, self.running)
         time.sleep(0.05)
         try:
-            return super().push(request)
+            return super().push(body)
         finally:
             with self.lock:
                 self.running -= 1
