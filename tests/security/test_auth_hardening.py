@@ -106,6 +106,22 @@ def test_change_my_password_logs_out_my_other_sessions(app, client, make_user, l
                                       "password": NEW_PASSWORD}).status_code == 302
 
 
+def test_a_role_change_or_deactivation_elsewhere_applies_to_the_next_request(
+        app, client, make_dealer, make_user, login, tmp_path):
+    manager = make_user(Role.dealer_manager, dealer=make_dealer())
+    login(manager)
+    assert client.get("/users/").status_code == 200  # this process has drawn the manager's nav
+    other_process = make_test_app(app.config["DATABASE_URL"], tmp_path)
+    hq = other_process.test_client()
+    hq.post("/login", data={"username": make_user(Role.hq).username, "password": PASSWORD})
+    assert hq.post(f"/users/{manager.id}/role", data={"role": "dealer_staff"}).status_code == 303
+    assert client.get("/users/").status_code == 403
+    assert 'href="/users/"' not in client.get("/").text
+    assert hq.post(f"/users/{manager.id}/active", data={"active": "0"}).status_code == 303
+    other_process.extensions["db_engine"].dispose()
+    assert client.get("/").status_code == 302
+
+
 @pytest.mark.parametrize(("current", "new", "confirm", "message"), [
     ("wrong one!", NEW_PASSWORD, None, "The current password is wrong."),
     (PASSWORD, "short", None, "at least 10 characters"),
