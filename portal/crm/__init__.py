@@ -7,9 +7,14 @@ annotations (an audited overlay) and complaint escalations.
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Callable
+from types import SimpleNamespace
 
-from flask import Flask, g
-from markupsafe import Markup
+from flask import Flask, g, url_for
+from flask_babel import gettext
+from markupsafe import Markup, escape
+from werkzeug.routing import Map, UnicodeConverter
 
 from common.enums import (
     ComplaintStatus,
@@ -32,7 +37,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("FOLLOWUP_RULES", rules_from_env({**os.environ, **settings}))
     for module in (customers, leads, tasks, complaints, corrections):
         app.register_blueprint(module.bp)
-    app.jinja_env.globals.update(crm_label=crm_label, once=once)
+    app.jinja_env.globals.update(crm_label=crm_label, crm_labels=crm_labels, texts=Texts,
+                                 once=once, per_record=per_record, row_url=row_url)
 
 
 ENUMS = {"customer_type": CustomerType, "timeframe": LeadTimeframe, "lead_status": LeadStatus,
@@ -48,6 +54,27 @@ def crm_label(enum: str, value: str) -> str:
         return value
 
 
+class Labels(dict):
+    """Translated labels by stored value; a value outside the enum shows as itself."""
+
+    def __missing__(self, value):
+        return value
+
+
+def crm_labels(enum: str) -> Labels:
+    """Every label of *enum* in the request's language, for a list that shows one per row."""
+    return Labels({member.value: translated_label(member) for member in ENUMS[enum]})
+
+
+class Texts(dict):
+    """Translations of msgids a list shows on many rows, each looked up once per page, as the
+    templates' ``_()`` gives a msgid without placeholders: markup."""
+
+    def __missing__(self, msgid: str) -> Markup:
+        text = self[msgid] = Markup(gettext(msgid))
+        return text
+
+
 def once(key: str, macro, *args) -> Markup:
     """Render *macro* the first time *key* is asked for in this request, then reuse the markup.
 
@@ -58,3 +85,23 @@ def once(key: str, macro, *args) -> Markup:
     if key not in rendered:
         rendered[key] = macro(*args)
     return rendered[key]
+
+
+def per_record(macro, **kwargs) -> Callable[[uuid.UUID], Markup]:
+    """The markup of *macro* for each row of a list when only the record's id differs between
+    rows (a correction form): rendered once, for a stand-in record whose random id no request
+    can contain, and each row's id put where the stand-in's stands."""
+    stand_in = SimpleNamespace(record_id=uuid.uuid4())
+    parts = macro(record=stand_in, **kwargs).split(str(stand_in.record_id))
+    return lambda record_id: escape(record_id).join(parts)
+
+
+_SEGMENT = UnicodeConverter(Map()).to_url  # werkzeug's quoting of a value in a URL path
+
+
+def row_url(endpoint: str, argument: str) -> Callable[[object], str]:
+    """``url_for(endpoint, **{argument: value})`` for each row of a list, the route built once;
+    for routes whose *argument* is a plain path segment (``<phone>``, ``<uuid:record_id>``)."""
+    marker = uuid.uuid4().hex
+    head, tail = url_for(endpoint, **{argument: marker}).split(marker)
+    return lambda value: f"{head}{_SEGMENT(value)}{tail}"

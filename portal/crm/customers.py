@@ -25,7 +25,8 @@ navigation.register("customers.index", N_("Customers"), order=30)
 def index():
     """List customers (sales grouped by phone) with search and filters."""
     filters = service.CustomerFilters.from_args(request.args)
-    page = page_of(service.customers_query(filters))
+    total = service.count_customers(session=db.session(), filters=filters)
+    page = page_of(service.customers_query(filters), total=total)
     return render_list("crm/customers.html", page=page, filters=filters,
                        customer_types=list(CustomerType))
 

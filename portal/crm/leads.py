@@ -32,17 +32,19 @@ def today() -> dt.date:
 def index():
     """List leads with filters, their handling, and conversion per timeframe bucket."""
     session, filters = db.session(), service.LeadFilters.from_args(request.args)
-    counts = service.bucket_counts(session=session, filters=filters)
-    page = page_of(service.leads_query(filters), total=service.listed_total(filters, counts))
+    overview = service.overview(session=session, filters=filters)
+    page = page_of(service.leads_query(filters),
+                   total=service.listed_total(filters, overview.counts))
     overlay = corrections.overlays(session=session, kind="lead", records=page.items)
     effective = corrections.effective_values(session=session, kind="lead", records=page.items,
                                              overlay=overlay)
     return render_list(
-        "crm/leads.html", page=page, filters=filters, conversion=service.conversion_table(counts),
-        overlay=overlay, actions=service.next_actions(page.items, effective, today()),
-        handling=HANDLING, timeframes=list(LeadTimeframe), statuses=list(LeadStatus),
-        sources=list(LeadSource), salespeople=service.salespeople(session=session),
-        fields=corrections.CORRECTABLE, field_labels=corrections.FIELD_LABELS)
+        "crm/leads.html", page=page, filters=filters,
+        conversion=service.conversion_table(overview.counts), overlay=overlay,
+        actions=service.next_actions(page.items, effective, today()), handling=HANDLING,
+        timeframes=list(LeadTimeframe), statuses=list(LeadStatus), sources=list(LeadSource),
+        salespeople=overview.salespeople, fields=corrections.CORRECTABLE,
+        field_labels=corrections.FIELD_LABELS)
 
 
 @bp.get("/export.csv")

@@ -135,15 +135,26 @@ def customers_query(filters: CustomerFilters):
     stmt = select(Sale.customer_phone, func.max(Sale.customer_name).label("name"),
                   func.count().label("vehicles"), func.max(Sale.sale_date).label("last_sale"),
                   func.max(Sale.customer_type).label("customer_type"))
+    return (stmt.where(*_customer_conditions(filters)).group_by(Sale.customer_phone)
+            .order_by(func.max(Sale.sale_date).desc(), Sale.customer_phone))
+
+
+def count_customers(*, session: Session, filters: CustomerFilters) -> int:
+    """How many customers customers_query lists: the distinct phones, without grouping."""
+    return session.execute(select(func.count(Sale.customer_phone.distinct()))
+                           .where(*_customer_conditions(filters))).scalar_one()
+
+
+def _customer_conditions(filters: CustomerFilters) -> list:
+    conditions = []
     if filters.q:
         pattern = like(filters.q)
-        stmt = stmt.where(or_(Sale.customer_name.like(pattern, escape="\\"),
+        conditions.append(or_(Sale.customer_name.like(pattern, escape="\\"),
                               Sale.customer_phone.like(pattern, escape="\\"),
                               Sale.vin.like(like(filters.q.upper()), escape="\\")))
     if filters.customer_type:
-        stmt = stmt.where(Sale.customer_type == filters.customer_type)
-    return (stmt.group_by(Sale.customer_phone)
-            .order_by(func.max(Sale.sale_date).desc(), Sale.customer_phone))
+        conditions.append(Sale.customer_type == filters.customer_type)
+    return conditions
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, or_
+from sqlalchemy import and_, case, func, or_, true
 from sqlmodel import Session, select
 
 from common.enums import LeadStatus, LeadTimeframe
@@ -43,18 +43,22 @@ class LeadFilters:
 
 def leads_query(filters: LeadFilters):
     """Leads matching *filters*, newest first."""
-    stmt = select(Lead)
+    return select(Lead).where(*_conditions(filters)).order_by(Lead.created_at.desc(),
+                                                              Lead.record_id)
+
+
+def _conditions(filters: LeadFilters) -> list:
+    """The WHERE clauses of *filters*."""
+    conditions = []
     if filters.q:
         pattern = like(filters.q)
-        stmt = stmt.where(or_(Lead.name.like(pattern, escape="\\"),
+        conditions.append(or_(Lead.name.like(pattern, escape="\\"),
                               Lead.phone.like(pattern, escape="\\"),
                               Lead.interested_model.like(pattern, escape="\\")))
-    for column, value in ((Lead.purchase_timeframe, filters.timeframe),
-                          (Lead.status, filters.status), (Lead.salesperson, filters.salesperson),
-                          (Lead.source, filters.source)):
-        if value:
-            stmt = stmt.where(column == value)
-    return stmt.order_by(Lead.created_at.desc(), Lead.record_id)
+    conditions += [column == value for column, value in (
+        (Lead.purchase_timeframe, filters.timeframe), (Lead.status, filters.status),
+        (Lead.salesperson, filters.salesperson), (Lead.source, filters.source)) if value]
+    return conditions
 
 
 @dataclass(frozen=True)
@@ -102,23 +106,36 @@ class BucketConversion:
 
 def conversion_by_bucket(*, session: Session, filters: LeadFilters) -> list[BucketConversion]:
     """Won ÷ leads per timeframe bucket for the filtered leads, beside the seeds' baselines."""
-    return conversion_table(bucket_counts(session=session, filters=filters))
+    return conversion_table(overview(session=session, filters=filters).counts)
 
 
-def bucket_counts(*, session: Session, filters: LeadFilters) -> dict[str, tuple[int, int]]:
-    """Leads and won leads per stored timeframe, for the filtered leads except their timeframe
-    and status (the conversion table shows every bucket)."""
-    inner = leads_query(LeadFilters(filters.q, "", "", filters.salesperson, filters.source))
-    sub = inner.order_by(None).subquery()
+@dataclass(frozen=True)
+class LeadOverview:
+    counts: dict[str, tuple[int, int]]  # leads and won leads per stored timeframe
+    salespeople: list[str]  # names on the leads in scope, for the filter
+
+
+def overview(*, session: Session, filters: LeadFilters) -> LeadOverview:
+    """The conversion counts and the salespeople's names, in one pass over the leads in scope.
+
+    The counts cover the filtered leads except their timeframe and status (the conversion table
+    shows every bucket), the names every lead: the query counts, per timeframe and salesperson,
+    the leads the search and source match, and the salesperson filter picks its rows here."""
+    hit = and_(true(), *_conditions(LeadFilters(q=filters.q, source=filters.source)))
     rows = session.execute(
-        select(sub.c.purchase_timeframe, func.count(),
-               func.sum(case((sub.c.status == LeadStatus.won.value, 1), else_=0)))
-        .group_by(sub.c.purchase_timeframe)).all()
-    return {tf: (total, int(won or 0)) for tf, total, won in rows}
+        select(Lead.purchase_timeframe, Lead.salesperson, func.sum(case((hit, 1), else_=0)),
+               func.sum(case((hit & (Lead.status == LeadStatus.won.value), 1), else_=0)))
+        .group_by(Lead.purchase_timeframe, Lead.salesperson)).all()
+    counts: dict[str, tuple[int, int]] = {}
+    for timeframe, salesperson, matched, won in rows:
+        if matched and (not filters.salesperson or salesperson == filters.salesperson):
+            leads, wins = counts.get(timeframe, (0, 0))
+            counts[timeframe] = (leads + matched, wins + won)
+    return LeadOverview(counts, sorted({name for _, name, _, _ in rows if name}))
 
 
 def listed_total(filters: LeadFilters, counts: dict[str, tuple[int, int]]) -> int | None:
-    """How many leads the list holds, when *counts* (see bucket_counts) already tell: without a
+    """How many leads the list holds, when *counts* (see overview) already tell: without a
     timeframe or status filter the buckets count exactly the listed leads."""
     if filters.timeframe or filters.status:
         return None

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlmodel import Session
 
 from common.enums import Role
 from portal.services import crm_leads as service
+from portal.tenancy import Scope, set_scope
 from tests.integration.crm_factories import add_lead
 
 EN = {"Accept-Language": "en"}
@@ -68,3 +70,24 @@ def test_list_total_counts_the_filtered_leads(client, db, make_dealer, make_user
     login(make_user(Role.dealer_staff, dealer=dealer))
     body = client.get(f"/leads/{query}", headers=EN).text
     assert f"{total} in total" in body and body.count('data-testid="lead-row"') == total
+
+
+@pytest.mark.parametrize(("filters", "counts"), [
+    (service.LeadFilters(), {"immediate": (2, 1), "within_3_months": (2, 0)}),
+    (service.LeadFilters(q="甲"), {"immediate": (1, 1), "within_3_months": (1, 0)}),
+    (service.LeadFilters(salesperson="王强"), {"immediate": (1, 0)}),
+    (service.LeadFilters(q="乙", salesperson="王强", status="won"), {"immediate": (1, 0)}),
+    (service.LeadFilters(q="甲", salesperson="王强"), {})])
+def test_overview_counts_the_filtered_leads_and_names_every_salesperson(
+        db, engine, make_dealer, filters, counts):
+    dealer = make_dealer()
+    for name, timeframe, status, salesperson in [
+            ("甲", "immediate", "won", "李娜"), ("乙", "immediate", "open", "王强"),
+            ("甲", "within_3_months", "open", ""), ("丙", "within_3_months", "lost", "李娜")]:
+        add_lead(db, dealer, name=name, timeframe=timeframe, status=status,
+                 salesperson=salesperson)
+    add_lead(db, make_dealer(), name="甲", status="won", salesperson="外店")  # never counted
+    with set_scope(Session(engine), Scope.dealers([dealer.id])) as session:
+        overview = service.overview(session=session, filters=filters)
+    assert overview.counts == counts
+    assert overview.salespeople == ["李娜", "王强"]

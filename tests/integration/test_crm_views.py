@@ -140,3 +140,36 @@ def test_domain_labels_are_in_chinese(client, make_user, login, two_dealers):
     login(make_user(Role.dealer_staff, dealer=two_dealers[0]))
     body = _get(client, "/leads/", **{"Accept-Language": "zh-CN"})[1]
     assert "立即购买" in body and "三个月内" in body
+
+
+def test_list_rows_escape_what_was_typed(client, db, make_user, login, make_dealer):
+    dealer = make_dealer()
+    script = "<script>alert(1)</script>"
+    lead = add_lead(db, dealer, name=script, phone="139<b>01", salesperson="<i>Tom</i>",
+                    status="<u>odd</u>")
+    add_sale(db, dealer, name=script, phone="13800000002")
+    login(make_user(Role.dealer_manager, dealer=dealer))
+    client.post(f"/records/lead/{lead.record_id}/correct",
+                data={"field": "interested_model", "value": script, "next": "/leads/"})
+    for url in ("/leads/", "/customers/"):
+        body = _get(client, url)[1]
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body and script not in body
+    body = _get(client, "/leads/")[1]
+    assert 'data-testid="corrected-interested_model">&lt;script&gt;' in body
+    assert 'href="/customers/139%3Cb%3E01"' in body and "<td>139&lt;b&gt;01</td>" in body
+    assert "&lt;i&gt;Tom&lt;/i&gt;" in body and "&lt;u&gt;odd&lt;/u&gt;" in body
+
+
+@pytest.mark.parametrize(("query", "total"), [("", 3), ("?q=王", 2), ("?customer_type=company", 0),
+                                              ("?q=13800000003", 1)])
+def test_customer_total_counts_phones_not_sales(client, db, make_user, login, make_dealer,
+                                                query, total):
+    dealer = make_dealer()
+    for name, phone, sales in (("王伟", "13800000001", 3), ("王芳", "13800000002", 1),
+                               ("李娜", "13800000003", 2)):
+        for _ in range(sales):
+            add_sale(db, dealer, name=name, phone=phone)
+    add_sale(db, make_dealer(), name="王五", phone="13800000009")  # another dealer's
+    login(make_user(Role.dealer_staff, dealer=dealer))
+    body = _get(client, f"/customers/{query}")[1]
+    assert f"{total} in total" in body and body.count('href="/customers/138') == total
