@@ -10,6 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
+from markupsafe import Markup
 
 from common.enums import PRODUCTION_STAGES, Role, Stage
 from common.i18n import N_
@@ -17,7 +18,7 @@ from common.validators import FieldError
 from portal import access, db, navigation
 from portal.auth import current_scope, roles_required
 from portal.catalogue import _int, build_configurator
-from portal.i18n import is_chinese
+from portal.i18n import is_chinese, translated_label
 from portal.pagination import parse_page
 from portal.services import catalogue
 from portal.services import orders as service
@@ -33,6 +34,19 @@ navigation.register("orders.pipeline", N_("Pipeline"), roles={Role.region_manage
 
 DEALER_ROLES = (Role.dealer_staff, Role.dealer_manager)
 PER_PAGE = 25
+
+
+_BADGE_TONES = {Stage.cancelled: "bad", Stage.delivered: "good"}
+
+
+@bp.app_template_global()
+def stage_badge_tag(stage: str) -> Markup:
+    """The badge of a production stage; the stage_badge macro (orders/_macros.html) wraps it.
+
+    Built here rather than by the macro: the order list shows one per stage of each order.
+    """
+    return Markup('<span class="badge stage-%s %s" data-testid="stage">%s</span>') % (
+        stage, _BADGE_TONES.get(stage, ""), translated_label(stage))
 
 
 def _actor() -> Actor:
@@ -80,7 +94,7 @@ def index():
                                  per_page=PER_PAGE)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     context = {"result": result, "args": args, "stages": list(Stage),
-               "models": catalogue.models(session=session), "status_of": service.order_status,
+               "models": catalogue.model_names(session=session),
                "can_order": current_user.role in DEALER_ROLES}
     if _hx():
         return render_block("orders/index.html", "results", **context)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from sqlalchemy import Row
 from sqlmodel import Session, select
 
 from common.i18n import N_
@@ -273,11 +274,20 @@ def brands(*, session: Session) -> list[Brand]:
     return list(session.exec(select(Brand).where(Brand.active).order_by(Brand.sort, Brand.id)))
 
 
+def _active_models(*columns):
+    return select(*columns).where(CarModel.active).order_by(CarModel.sort, CarModel.id)
+
+
 def models(*, session: Session, brand_id: int | None = None) -> list[CarModel]:
-    stmt = select(CarModel).where(CarModel.active).order_by(CarModel.sort, CarModel.id)
+    stmt = _active_models(CarModel)
     if brand_id is not None:
         stmt = stmt.where(CarModel.brand_id == brand_id)
     return list(session.exec(stmt))
+
+
+def model_names(*, session: Session) -> list[Row]:
+    """The active models' ids and names, for a filter (rows: the list needs no ORM objects)."""
+    return list(session.exec(_active_models(CarModel.id, CarModel.name_zh, CarModel.name_en)))
 
 
 def models_all(*, session: Session, brand_id: int) -> list[CarModel]:

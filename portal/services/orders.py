@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import exists, func, or_
+from sqlalchemy import Row, bindparam, exists, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -386,31 +386,50 @@ def _line(session: Session, order: VehicleOrder, line_no: int) -> OrderLine:
     return line
 
 
+# what the order list shows of each order: rows of these, not ORM objects
+_LISTED = select(VehicleOrder.id, VehicleOrder.number, VehicleOrder.kind, VehicleOrder.priority,
+                 VehicleOrder.customer_name, VehicleOrder.created_at)
+_COUNTED = select(func.count()).select_from(VehicleOrder)
+
+
 def list_orders(*, session: Session, filters: OrderFilters, page: int = 1,
                 per_page: int = 25) -> Page:
-    """One page of orders matching *filters*, newest first, with their vehicles' stages."""
-    stmt = _filtered(select(VehicleOrder), filters)
-    total = session.exec(_filtered(select(func.count()).select_from(VehicleOrder),
-                                   filters)).one()
-    orders = list(session.exec(stmt.order_by(VehicleOrder.created_at.desc(),
-                                             VehicleOrder.number.desc())
-                               .offset((page - 1) * per_page).limit(per_page)))
+    """One page of orders matching *filters*, newest first, with their vehicles' stages.
+
+    A page that is not full is the last: the orders before it and on it are all there are, so
+    only a full page (or one past the end) needs a query to count the orders.
+    """
+    skipped = (page - 1) * per_page
+    orders = session.exec(_filtered(_LISTED, filters)
+                          .order_by(VehicleOrder.created_at.desc(), VehicleOrder.number.desc())
+                          .offset(skipped).limit(per_page)).all()
+    if 0 < len(orders) < per_page or (not orders and page == 1):
+        total = skipped + len(orders)
+    else:
+        total = session.exec(_filtered(_COUNTED, filters)).one()
     return Page(orders, total, page, per_page, extra=_summaries(session, orders))
 
 
+_RUNNING = OrderVehicle.stage.not_in([Stage.delivered, Stage.cancelled])
+
+
+def _has_vehicles(*where):
+    """EXISTS: the order of the outer query has vehicles matching *where*."""
+    return exists(select(OrderVehicle.order_id).where(
+        OrderVehicle.dealer_id == VehicleOrder.dealer_id, OrderVehicle.order_id == VehicleOrder.id,
+        *where))
+
+
 def _filtered(stmt, f: OrderFilters):
-    vehicle = select(OrderVehicle.order_id).where(OrderVehicle.dealer_id == VehicleOrder.dealer_id,
-                                                  OrderVehicle.order_id == VehicleOrder.id)
-    running = vehicle.where(OrderVehicle.stage.not_in([Stage.delivered, Stage.cancelled]))
     if f.status == "open":
-        stmt = stmt.where(exists(running))
+        stmt = stmt.where(_has_vehicles(_RUNNING))
     elif f.status == "completed":
-        stmt = stmt.where(~exists(running), exists(vehicle.where(
-            OrderVehicle.stage == Stage.delivered)))
+        stmt = stmt.where(~_has_vehicles(_RUNNING),
+                          _has_vehicles(OrderVehicle.stage == Stage.delivered))
     elif f.status == "cancelled":
-        stmt = stmt.where(~exists(vehicle.where(OrderVehicle.stage != Stage.cancelled)))
+        stmt = stmt.where(~_has_vehicles(OrderVehicle.stage != Stage.cancelled))
     if f.stage:
-        stmt = stmt.where(exists(vehicle.where(OrderVehicle.stage == f.stage)))
+        stmt = stmt.where(_has_vehicles(OrderVehicle.stage == f.stage))
     return _filtered_more(stmt, f)
 
 
@@ -429,10 +448,7 @@ def _filtered_more(stmt, f: OrderFilters):
         q = f.q.strip()
         stmt = stmt.where(or_(VehicleOrder.number.ilike(f"%{q}%"),
                               VehicleOrder.customer_name.ilike(f"%{q}%"),
-                              exists(select(OrderVehicle.order_id).where(
-                                  OrderVehicle.dealer_id == VehicleOrder.dealer_id,
-                                  OrderVehicle.order_id == VehicleOrder.id,
-                                  OrderVehicle.vin == q.upper()))))
+                              _has_vehicles(OrderVehicle.vin == q.upper())))
     return stmt
 
 
@@ -440,22 +456,26 @@ def _day_start(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
 
 
-def _summaries(session: Session, orders: list[VehicleOrder]) -> dict:
+# per order of a page (the ids bound at execution): its vehicles per stage, its lines' configs
+_STAGES = (select(OrderVehicle.order_id, OrderVehicle.stage, func.count())
+           .where(OrderVehicle.order_id.in_(bindparam("ids", expanding=True)))
+           .group_by(OrderVehicle.order_id, OrderVehicle.stage))
+_CONFIGS = (select(OrderLine.order_id, OrderLine.config)
+            .where(OrderLine.order_id.in_(bindparam("ids", expanding=True)))
+            .order_by(OrderLine.line))
+
+
+def _summaries(session: Session, orders: list[Row]) -> dict:
     """Per order on the page: the models ordered and how many vehicles are at each stage."""
     ids = [o.id for o in orders]
     result = {o.id: {"stages": {}, "models": [], "units": 0} for o in orders}
     if not ids:
         return result
     # counts and columns, not whole vehicles and lines: loading ORM objects cost more than the SQL
-    for order_id, stage, count in session.exec(
-            select(OrderVehicle.order_id, OrderVehicle.stage, func.count())
-            .where(OrderVehicle.order_id.in_(ids))
-            .group_by(OrderVehicle.order_id, OrderVehicle.stage)):
+    for order_id, stage, count in session.exec(_STAGES, params={"ids": ids}):
         result[order_id]["stages"][stage] = count
         result[order_id]["units"] += count
-    for order_id, config in session.exec(select(OrderLine.order_id, OrderLine.config)
-                                         .where(OrderLine.order_id.in_(ids))
-                                         .order_by(OrderLine.line)):
+    for order_id, config in session.exec(_CONFIGS, params={"ids": ids}):
         result[order_id]["models"].append(config.get("model", {}))
     return result
 

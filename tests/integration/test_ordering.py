@@ -7,6 +7,7 @@ import json
 import re
 
 import pytest
+from flask import render_template_string
 from sqlmodel import select
 
 from common.enums import Role, Stage
@@ -18,6 +19,7 @@ from portal.models import (
     OrderVehicle,
     VehicleOrder,
 )
+from portal.orders import stage_badge_tag
 from portal.services import orders
 from portal.services.catalogue import Selection
 from portal.services.catalogue_seed import seed_catalogue
@@ -202,6 +204,17 @@ def test_list_filters_and_paginates(db, place, make_dealer):
     assert [o.number for o in retail.items] == [third.number]
 
 
+def test_list_counts_the_orders_from_any_page(db, place, make_dealer):
+    dealer = make_dealer()
+    for _ in range(5):
+        place(dealer)
+    pages = [orders.list_orders(session=db, filters=orders.OrderFilters(), page=n, per_page=2)
+             for n in (1, 2, 3, 4)]
+    assert [(p.total, len(p.items)) for p in pages] == [(5, 2), (5, 2), (5, 1), (5, 0)]
+    none = orders.list_orders(session=db, filters=orders.OrderFilters(kind="retail"))
+    assert (none.total, none.items) == (0, [])
+
+
 def test_order_list_fragment(client, place, make_dealer, make_user, login):
     dealer = make_dealer()
     order = place(dealer)
@@ -209,6 +222,42 @@ def test_order_list_fragment(client, place, make_dealer, make_user, login):
     response = client.get("/orders", query_string={"q": order.number[-5:]},
                           headers={"HX-Request": "true"})
     assert "<html" not in response.text and order.number in response.text
+
+
+def test_order_list_shows_models_and_vehicles_per_stage(client, db, place, make_dealer,
+                                                        make_user, login):
+    dealer = make_dealer()
+    order = place(dealer, quantity=3, kind="retail")
+    _set_stage(db, order, Stage.paint, unit=2)
+    orders.cancel_vehicle(session=db, order=order, line_no=1, unit=3, actor=orders.Actor("t"))
+    db.commit()
+    login(make_user(Role.dealer_staff, dealer=dealer))
+    row = re.search(r'<tr data-testid="order-row">.*?</tr>',
+                    client.get("/orders", headers=EN).text, re.S)[0]
+    assert f">{order.number}</a>" in row and "<td>Retail</td>" in row and "<td>GL8</td>" in row
+    assert re.findall(r'<span class="badge stage-(\w+) (\w*)" data-testid="stage">([^<]+)</span>'
+                      r"\n×(\d)", row) == [("cancelled", "bad", "Cancelled", "1"),
+                                          ("ordered", "", "Ordered", "1"),
+                                          ("paint", "", "Paint", "1")]
+
+
+@pytest.mark.parametrize(("stage", "tone", "locale", "label"), [
+    ("delivered", "good", "en", "Delivered to dealer"), ("cancelled", "bad", "en", "Cancelled"),
+    ("paint", "", "en", "Paint"), ("paint", "", "zh-CN", "喷漆"),
+])
+def test_stage_badge_is_the_macros_html(app, stage, tone, locale, label):
+    with app.test_request_context(headers={"Accept-Language": locale}):
+        assert stage_badge_tag(stage) == \
+            f'<span class="badge stage-{stage} {tone}" data-testid="stage">{label}</span>'
+        assert render_template_string(
+            '{% from "orders/_macros.html" import stage_badge %}{{ stage_badge(s) }}', s=stage
+        ) == f"\n{stage_badge_tag(stage)}\n"
+
+
+def test_stage_badge_escapes_what_it_is_given(app):
+    with app.test_request_context(headers=EN):
+        badge = stage_badge_tag('"><script>x</script>')
+    assert "<script>" not in badge and 'stage-&#34;&gt;&lt;script&gt;' in badge
 
 
 def test_status_changes_are_published_to_the_dealer_only(db, place, make_dealer):
