@@ -192,13 +192,13 @@ def add_line():
 # ---------------------------------------------------------------- detail, change, cancel
 
 
-def _vehicle_rows(session, order, now):
+def _vehicle_rows(vehicles, now):
     """Each vehicle with its windows (the stage and ETA histories are the vehicle page's)."""
     return [{"vehicle": v, "can_change": service.can_change(v.stage),
              "can_cancel": service.can_cancel(v.stage),
              "body_at": service.expected_entry(v, Stage.body),
              "paint_at": service.expected_entry(v, Stage.paint),
-             "stuck": service.is_stuck(v, now)} for v in service.vehicles_of(session, order)]
+             "stuck": service.is_stuck(v, now)} for v in vehicles]
 
 
 @bp.get("/orders/<number>")
@@ -206,11 +206,11 @@ def _vehicle_rows(session, order, now):
 def detail(number: str):
     """Show an order: lines, each vehicle's stage and windows, and the audit trail."""
     session = db.session()
-    order = _order_or_404(number)
-    lines = service.lines_of(session, order)
+    order, lines, vehicles = (service.order_with_vehicles(session=session, number=number)
+                              or abort(404))
     return render_template(
         "orders/detail.html", order=order, lines=lines, total=service.unit_price_total(lines),
-        vehicles=_vehicle_rows(session, order, dt.datetime.now(dt.UTC)),
+        vehicles=_vehicle_rows(vehicles, dt.datetime.now(dt.UTC)),
         trail=service.audit_trail(session, order), can_act=_can_act(),
         is_hq=current_user.role == Role.hq, stages=PRODUCTION_STAGES)
 

@@ -8,7 +8,7 @@ import re
 
 import pytest
 from flask import render_template_string
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from common.enums import Role, Stage
 from portal.models import (
@@ -23,6 +23,7 @@ from portal.orders import stage_badge_tag
 from portal.services import orders
 from portal.services.catalogue import Selection
 from portal.services.catalogue_seed import seed_catalogue
+from portal.tenancy import Scope, set_scope
 
 EN = {"Accept-Language": "en"}
 
@@ -258,6 +259,22 @@ def test_stage_badge_escapes_what_it_is_given(app):
     with app.test_request_context(headers=EN):
         badge = stage_badge_tag('"><script>x</script>')
     assert "<script>" not in badge and 'stage-&#34;&gt;&lt;script&gt;' in badge
+
+
+def test_order_with_vehicles_reads_lines_and_units_in_order_within_scope(db, engine, gl8,
+                                                                         make_dealer):
+    dealer, other = make_dealer(), make_dealer()
+    lines = tuple(orders.LineInput(gl8, "24L", colour, quantity=n)
+                  for colour, n in (("black", 2), ("white", 1)))
+    order = orders.create_order(session=db, dealer_id=dealer.id, actor=orders.Actor("t"),
+                                data=orders.OrderInput(kind="stock", delivery_point="x",
+                                                       lines=lines))
+    db.commit()
+    found, found_lines, vehicles = orders.order_with_vehicles(session=db, number=order.number)
+    assert found.id == order.id and [line.line for line in found_lines] == [1, 2]
+    assert [(v.line, v.unit) for v in vehicles] == [(1, 1), (1, 2), (2, 1)]
+    with set_scope(Session(engine), Scope.dealers([other.id], "other")) as outsider:
+        assert orders.order_with_vehicles(session=outsider, number=order.number) is None
 
 
 def test_status_changes_are_published_to_the_dealer_only(db, place, make_dealer):
