@@ -5,14 +5,16 @@ from __future__ import annotations
 from urllib.parse import quote_plus
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
+from jinja2_fragments.flask import render_block
+from markupsafe import Markup
 
 from common.enums import Role, Stage
 from common.i18n import N_
 from portal import access, charts, db, navigation
 from portal.auth import current_scope, roles_required
-from portal.models import Dealer
 from portal.pagination import parse_page
 from portal.scorecard import READERS, now
 from portal.services import metrics as m
@@ -58,14 +60,36 @@ def index():
     rows = figures.dealer.rows
     page = max(1, min(page, max(1, -(-len(rows) // size))))
     shown = rows[(page - 1) * size:page * size]
-    return render_template(
-        "metrics/rollups.html", f=filters, by=figures, parts=figures.parts, link=Links(filters),
-        pipeline=service.pipeline(session, filters), stages=list(Stage),
-        page=service.Page(shown, page, size, len(rows)),
-        regions=service.region_names(session), as_of=m.data_as_of(session),
-        dealers=service.dealer_names(session, [r["key"] for r in shown]),
-        filter_dealer=session.get(Dealer, filters.dealer_id) if filters.dealer_id else None,
-        chart=_month_chart(figures.month))
+    # one query for the names of the dealers shown and of the dealer filtered on
+    filtered = [filters.dealer_id] if filters.dealer_id is not None else []
+    dealers = service.dealer_names(session, [r["key"] for r in shown] + filtered)
+    context = dict(f=filters, page=service.Page(shown, page, size, len(rows)), dealers=dealers,
+                   regions=service.region_names(session),
+                   filter_dealer=dealers.get(filters.dealer_id))
+    tables = _TABLES.get(session, _tables_key(session, context),
+                         lambda: _render_tables(session, figures, context))
+    return render_template("metrics/rollups.html", tables=tables, stages=list(Stage),
+                           pipeline=service.pipeline(session, filters), **context)
+
+
+# The tables of figures as HTML, kept until the next refresh like the figures themselves:
+# rendering their ~250 links was most of the page's CPU. Keys carry all else they show.
+_TABLES = m.Memo(64)
+TABLE_BLOCKS = ("heading", "by_month", "by_region", "by_dealer", "by_model", "parts")
+
+
+def _tables_key(session, context: dict) -> tuple:
+    page = context["page"]
+    return ("rollups", m.scope_key(session), context["f"], page.page, page.size,
+            frozenset(context["regions"].values()), frozenset(context["dealers"].values()),
+            str(get_locale()), str(get_timezone()), request.script_root)
+
+
+def _render_tables(session, figures: service.Figures, context: dict) -> dict[str, Markup]:
+    context = dict(context, by=figures, parts=figures.parts, link=Links(context["f"]),
+                   as_of=m.data_as_of(session), chart=_month_chart(figures.month))
+    return {name: Markup(render_block("metrics/rollups.html", name, **context))
+            for name in TABLE_BLOCKS}
 
 
 class Links:

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Row, String, and_, insert, literal
+from sqlalchemy import Row, String, and_, bindparam, insert, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import DateTime
@@ -326,14 +326,19 @@ def figures(session: Session, filters: Filters) -> Figures:
         top_parts(session, filters)))
 
 
-def region_names(session: Session) -> dict[int, Region]:
-    return {r.id: r for r in session.exec(select(Region))}
+def region_names(session: Session) -> dict[int, Row]:
+    """The id, code and names of every region (rows, not ORM objects)."""
+    return {r.id: r for r in session.exec(select(Region.id, Region.code, Region.name_zh,
+                                                 Region.name_en))}
+
+
+_DEALER_NAMES = (select(Dealer.id, Dealer.code, Dealer.name_zh, Dealer.name_en)
+                 .where(Dealer.id.in_(bindparam("ids", expanding=True))))
 
 
 def dealer_names(session: Session, ids) -> dict[int, Row]:
     """The id, code and names of the dealers *ids* (rows, not ORM objects: pages list 100)."""
-    stmt = select(Dealer.id, Dealer.code, Dealer.name_zh, Dealer.name_en)
-    return {d.id: d for d in session.exec(stmt.where(Dealer.id.in_(list(ids))))}
+    return {d.id: d for d in session.exec(_DEALER_NAMES, params={"ids": list(ids)})}
 
 
 # ---------------------------------------------------------------- drill-downs

@@ -10,13 +10,15 @@ import pytest
 from flask import url_for
 
 from common.enums import Role
+from common.i18n import load_catalogue
 from portal.rollups import Links
 from portal.services import metrics, rollups
 from tests import metrics_records as rec
 from tests.conftest import PASSWORD
 from tests.metrics_records import NOW
 
-EN = {"Accept-Language": "en"}
+EN, ZH = {"Accept-Language": "en"}, {"Accept-Language": "zh-CN"}
+_PER_REQUEST = re.compile(r'(name="next" value="|name="csrf_token" value="|X-CSRFToken": ")[^"]*')
 MARCH = "first=2024-03&last=2024-03"
 
 
@@ -78,6 +80,50 @@ def test_benchmark_kept_for_one_region_never_reaches_another(world, make_user, a
         page = logged_in(app, user).get("/benchmark?month=2024-03", headers=EN).text
         ranked[region] = {k for k in "abc" if f">{world[k].name_en}</a>" in page}
     assert ranked == {"north": {"a", "b"}, "south": {"c"}}
+
+
+KEPT_PAGES = (f"/rollups/?{MARCH}", "/benchmark?month=2024-03")
+
+
+@pytest.mark.parametrize(("path", "label"), [
+    (KEPT_PAGES[0], "Sales and repair orders per month"), (KEPT_PAGES[1], "Percentile nationally"),
+])
+def test_kept_tables_follow_the_language(world, make_user, app, path, label):
+    client = logged_in(app, make_user(Role.hq))
+    english, chinese, again = (client.get(path, headers=h).text for h in (EN, ZH, EN))
+    assert label in english and label not in chinese
+    assert load_catalogue("zh_CN").ugettext(label) in chinese
+    assert _PER_REQUEST.sub("", again) == _PER_REQUEST.sub("", english)
+
+
+@pytest.mark.parametrize(("renamed", "shown_as"), [("a", ">Renamed</a>"), ("north", ">Renamed<")])
+@pytest.mark.parametrize("path", KEPT_PAGES)
+def test_names_on_kept_tables_are_live(world, db, make_user, app, path, renamed, shown_as):
+    client = logged_in(app, make_user(Role.hq))
+    assert world[renamed].name_en in client.get(path, headers=EN).text  # now kept
+    world[renamed].name_en = "Renamed"
+    db.add(world[renamed])
+    db.commit()
+    assert shown_as in client.get(path, headers=EN).text
+
+
+@pytest.mark.parametrize("path", [f"/rollups/?{MARCH}&page=", "/benchmark?month=2024-03&page="])
+def test_each_page_of_kept_tables_is_its_own(world, make_user, app, path):
+    app.config["PAGE_SIZE"] = 1
+    client = logged_in(app, make_user(Role.hq))
+    shown = [{k for k in "abc" if f">{world[k].name_en}</a>" in
+              client.get(f"{path}{n}", headers=EN).text} for n in (1, 2, 3, 1)]
+    assert all(len(s) == 1 for s in shown) and set().union(*shown) == set("abc")
+    assert shown[3] == shown[0]
+
+
+def test_kept_tables_come_with_each_session_s_own_export_token(world, make_user, app):
+    for path in KEPT_PAGES:
+        pages = [logged_in(app, make_user(Role.hq)).get(path, headers=EN).text for _ in "12"]
+        tokens = [set(re.findall(r'class="export-form">\s*<input type="hidden" '
+                                 r'name="csrf_token" value="([^"]+)"', p)) for p in pages]
+        assert all(len(t) == 1 for t in tokens) and tokens[0] != tokens[1], path
+        assert _PER_REQUEST.sub("", pages[0]) == _PER_REQUEST.sub("", pages[1])
 
 
 def test_dashboard_of_one_region_never_reaches_another(world, make_user, app):
