@@ -150,29 +150,46 @@ def fix(code: str, metric: str):
 def benchmark_page():
     """Rank the dealers in view, show the index distribution, the trend and the 标杆 dealers."""
     month, months = chosen_month()
-    session = db.session()
-    regions = rollups.region_names(session)
-    region_id = request.args.get("region", type=int)
+    session, region_id = db.session(), request.args.get("region", type=int)
     with db.system_session("benchmark") as everyone:
         ctx = benchmark.month_context(everyone, month)
-        group_trend = benchmark.group_trend(everyone, months)
-    rows = benchmark.ranking(session, ctx, region_id)
-    size, page = current_app.config["PAGE_SIZE"], parse_page(request.args.get("page"))
-    page = max(1, min(page, max(1, -(-len(rows) // size))))
-    pager = rollups.Page(rows[(page - 1) * size:page * size], page, size, len(rows))
-    return render_template(
-        "metrics/benchmark.html", month=month, months=months, ctx=ctx, rows=rows, page=pager,
-        regions=regions, region_id=region_id, as_of=m.data_as_of(session),
-        in_view_group=sum(r.benchmark for r in rows),
-        dealers=rollups.dealer_names(session, [r.dealer_id for r in pager.items]),
-        group_dealers=_group_names(ctx), charts=_benchmark_charts(session, rows, months,
-                                                                  group_trend))
+        rows = benchmark.ranking(session, ctx, region_id)
+        size, page = current_app.config["PAGE_SIZE"], parse_page(request.args.get("page"))
+        page = max(1, min(page, max(1, -(-len(rows) // size))))
+        pager = rollups.Page(rows[(page - 1) * size:page * size], page, size, len(rows))
+        # one query for the names shown: the dealers on the page and the benchmark group's
+        names = rollups.dealer_names(everyone, {r.dealer_id for r in pager.items} | ctx.group)
+        context = dict(month=month, months=months, region_id=region_id, page=pager,
+                       regions=rollups.region_names(session), dealers=names)
+        figures = _BENCHMARK.get(session, _benchmark_key(session, context),
+                                 lambda: _render_benchmark(session, everyone, ctx, rows, context))
+    return render_template("metrics/benchmark.html", figures=figures, **context)
 
 
-def _group_names(ctx: benchmark.MonthContext) -> list[tuple[Row, float]]:
-    with db.system_session("benchmark") as everyone:
-        names = rollups.dealer_names(everyone, ctx.group)
-    return sorted(((names[d], ctx.index[d]) for d in ctx.group), key=lambda p: -p[1])
+# The benchmark's figures as HTML, kept until the next refresh like the figures themselves, as the
+# scorecard's are. Keys carry all else they show.
+_BENCHMARK = m.Memo(64)
+BENCHMARK_BLOCKS = ("summary", "ranking", "group")
+
+
+def _benchmark_key(session, context: dict) -> tuple:
+    page = context["page"]
+    return ("benchmark", m.scope_key(session), context["month"], tuple(context["months"]),
+            context["region_id"], page.page, page.size, frozenset(context["regions"].values()),
+            frozenset(context["dealers"].values()), str(get_locale()), str(get_timezone()),
+            request.script_root)
+
+
+def _render_benchmark(session, everyone, ctx: benchmark.MonthContext,
+                      rows: list[benchmark.RankRow], context: dict) -> dict[str, Markup]:
+    names = context["dealers"]
+    group = sorted(((names[d], ctx.index[d]) for d in ctx.group), key=lambda p: -p[1])
+    charts = _benchmark_charts(session, rows, context["months"],
+                               benchmark.group_trend(everyone, context["months"]))
+    context = dict(context, ctx=ctx, rows=rows, in_view_group=sum(r.benchmark for r in rows),
+                   as_of=m.data_as_of(session), group_dealers=group, charts=charts)
+    return {name: Markup(render_block("metrics/benchmark.html", name, **context))
+            for name in BENCHMARK_BLOCKS}
 
 
 def _benchmark_charts(session, rows, months, group_trend) -> dict:
