@@ -364,18 +364,22 @@ def get_order(*, session: Session, number: str) -> VehicleOrder | None:
     return session.exec(select(VehicleOrder).where(VehicleOrder.number == number)).first()
 
 
+# an order (the number bound at execution), its lines and their vehicles: a row per vehicle
+_WITH_VEHICLES = (
+    select(VehicleOrder, OrderLine, OrderVehicle)
+    .outerjoin(OrderLine, and_(OrderLine.dealer_id == VehicleOrder.dealer_id,
+                               OrderLine.order_id == VehicleOrder.id))
+    .outerjoin(OrderVehicle, and_(OrderVehicle.dealer_id == OrderLine.dealer_id,
+                                  OrderVehicle.order_id == OrderLine.order_id,
+                                  OrderVehicle.line == OrderLine.line))
+    .where(VehicleOrder.number == bindparam("number")).order_by(OrderLine.line, OrderVehicle.unit))
+
+
 def order_with_vehicles(*, session: Session, number: str
                         ) -> tuple[VehicleOrder, list[OrderLine], list[OrderVehicle]] | None:
     """The order with this number if the session's scope may see it, its lines and their
-    vehicles in line and unit order: one query (a row per vehicle), not three."""
-    rows = session.exec(
-        select(VehicleOrder, OrderLine, OrderVehicle)
-        .outerjoin(OrderLine, and_(OrderLine.dealer_id == VehicleOrder.dealer_id,
-                                   OrderLine.order_id == VehicleOrder.id))
-        .outerjoin(OrderVehicle, and_(OrderVehicle.dealer_id == OrderLine.dealer_id,
-                                      OrderVehicle.order_id == OrderLine.order_id,
-                                      OrderVehicle.line == OrderLine.line))
-        .where(VehicleOrder.number == number).order_by(OrderLine.line, OrderVehicle.unit)).all()
+    vehicles in line and unit order: one query, not three."""
+    rows = session.exec(_WITH_VEHICLES, params={"number": number}).all()
     if not rows:
         return None
     lines = {line.line: line for _, line, _ in rows if line is not None}
@@ -532,12 +536,16 @@ def vehicle_views(session: Session, order: VehicleOrder, vehicles: list[OrderVeh
             for v in vehicles]
 
 
+_TRAIL = (select(AuditLog.at, AuditLog.actor, AuditLog.action, AuditLog.detail)
+          .where(AuditLog.dealer_id == bindparam("dealer_id"),
+                 AuditLog.target == bindparam("number"))
+          .order_by(AuditLog.at.desc(), AuditLog.id.desc()))
+
+
 def audit_trail(session: Session, order: VehicleOrder) -> list[Row]:
     """What was done to *order*, newest first (rows of the columns the order page shows)."""
-    return list(session.exec(select(AuditLog.at, AuditLog.actor, AuditLog.action,
-                                    AuditLog.detail).where(
-        AuditLog.dealer_id == order.dealer_id, AuditLog.target == order.number
-    ).order_by(AuditLog.at.desc(), AuditLog.id.desc())))
+    return list(session.exec(_TRAIL, params={"dealer_id": order.dealer_id,
+                                             "number": order.number}))
 
 
 def find_vehicles(*, session: Session, q: str, limit: int = 50
