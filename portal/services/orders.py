@@ -408,9 +408,10 @@ def _line(session: Session, order: VehicleOrder, line_no: int) -> OrderLine:
     return line
 
 
-# what the order list shows of each order: rows of these, not ORM objects
-_LISTED = select(VehicleOrder.id, VehicleOrder.number, VehicleOrder.kind, VehicleOrder.priority,
-                 VehicleOrder.customer_name, VehicleOrder.created_at)
+# what the order list shows of each order, newest first: rows of these, not ORM objects
+_LISTED = (select(VehicleOrder.id, VehicleOrder.number, VehicleOrder.kind, VehicleOrder.priority,
+                  VehicleOrder.customer_name, VehicleOrder.created_at)
+           .order_by(VehicleOrder.created_at.desc(), VehicleOrder.number.desc()))
 _COUNTED = select(func.count()).select_from(VehicleOrder)
 
 
@@ -422,9 +423,7 @@ def list_orders(*, session: Session, filters: OrderFilters, page: int = 1,
     only a full page (or one past the end) needs a query to count the orders.
     """
     skipped = (page - 1) * per_page
-    orders = session.exec(_filtered(_LISTED, filters)
-                          .order_by(VehicleOrder.created_at.desc(), VehicleOrder.number.desc())
-                          .offset(skipped).limit(per_page)).all()
+    orders = session.exec(_filtered(_LISTED, filters).offset(skipped).limit(per_page)).all()
     if 0 < len(orders) < per_page or (not orders and page == 1):
         total = skipped + len(orders)
     else:
