@@ -501,14 +501,6 @@ def _summaries(session: Session, orders: list[Row]) -> dict:
     return result
 
 
-def order_status(stages: dict) -> str:
-    """open, completed or cancelled, from the count of vehicles per stage."""
-    live = {s for s, n in stages.items() if n and s != Stage.cancelled}
-    if not live:
-        return "cancelled"
-    return "completed" if live == {Stage.delivered} else "open"
-
-
 @dataclass
 class VehicleView:
     vehicle: OrderVehicle
