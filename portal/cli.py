@@ -209,9 +209,10 @@ def restore_command(file: Path) -> None:
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
-@click.option("--workers", default=2, show_default=True)
-def serve(host: str, port: int, workers: int) -> None:
+@click.option("--workers", default=2, show_default=True, help="processes (one per core)")
+@click.option("--threads", default=2, show_default=True, help="request threads per process")
+def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the portal with the production WSGI server (gunicorn)."""
     from portal.server import run_gunicorn
 
-    run_gunicorn(host=host, port=port, workers=workers)
+    run_gunicorn(host=host, port=port, workers=workers, threads=threads)

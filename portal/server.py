@@ -29,14 +29,14 @@ class _Gunicorn(BaseApplication):
         return app
 
 
-def run_gunicorn(*, host: str, port: int, workers: int, **extra) -> None:
+def run_gunicorn(*, host: str, port: int, workers: int, threads: int = 2, **extra) -> None:
     """Serve until stopped; each worker builds its own app (the portal is stateless)."""
     board = LoadBoard(slots=2 * workers + 2)  # room for replacements overlapping the old ones
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
         "worker_class": "portal.http_worker.BufferingWorker",  # slow clients hold no thread
-        "threads": 4,
+        "threads": threads,
         "timeout": 60,
         "graceful_timeout": 10,
         "accesslog": None,
