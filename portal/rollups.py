@@ -5,10 +5,8 @@ from __future__ import annotations
 from urllib.parse import quote_plus
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
-from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
-from jinja2_fragments.flask import render_block
 from markupsafe import Markup
 
 from common.enums import Role, Stage
@@ -16,7 +14,7 @@ from common.i18n import N_
 from portal import access, charts, db, navigation
 from portal.auth import current_scope, roles_required
 from portal.pagination import parse_page
-from portal.scorecard import READERS, now
+from portal.scorecard import READERS, kept_key, now, render_blocks
 from portal.services import metrics as m
 from portal.services import rollups as service
 
@@ -80,16 +78,14 @@ TABLE_BLOCKS = ("heading", "by_month", "by_region", "by_dealer", "by_model", "pa
 
 def _tables_key(session, context: dict) -> tuple:
     page = context["page"]
-    return ("rollups", m.scope_key(session), context["f"], page.page, page.size,
-            frozenset(context["regions"].values()), frozenset(context["dealers"].values()),
-            str(get_locale()), str(get_timezone()), request.script_root)
+    return kept_key(session, "rollups", context["f"], page.page, page.size,
+                    frozenset(context["regions"].values()), frozenset(context["dealers"].values()))
 
 
 def _render_tables(session, figures: service.Figures, context: dict) -> dict[str, Markup]:
     context = dict(context, by=figures, parts=figures.parts, link=Links(context["f"]),
                    as_of=m.data_as_of(session), chart=_month_chart(figures.month))
-    return {name: Markup(render_block("metrics/rollups.html", name, **context))
-            for name in TABLE_BLOCKS}
+    return render_blocks("metrics/rollups.html", TABLE_BLOCKS, context)
 
 
 class Links:

@@ -100,12 +100,23 @@ _FIGURES = m.Memo(256)
 FIGURE_BLOCKS = ("summary", "metrics_table", "details")
 
 
+def kept_key(session, page: str, *shown) -> tuple:
+    """The key of a page's HTML kept in a metrics.Memo: the page, the session's scope, what else
+    it shows (*shown*), and the language, time zone and mount point its text and links follow."""
+    return (page, m.scope_key(session), *shown, str(get_locale()), str(get_timezone()),
+            request.script_root)
+
+
+def render_blocks(template: str, names: tuple[str, ...], context: dict) -> dict[str, Markup]:
+    """The named blocks of *template*, each rendered once, to be kept."""
+    return {name: Markup(render_block(template, name, **context)) for name in names}
+
+
 def _figures_key(session, context: dict) -> tuple:
     dealer, region = context["dealer"], context["region"]
-    return ("scorecard", m.scope_key(session), dealer.id, dealer.code, dealer.name_zh,
-            dealer.name_en, region.name_zh, region.name_en, context["month"],
-            tuple(context["months"]), context["sync_hours"], str(get_locale()),
-            str(get_timezone()), request.script_root)
+    return kept_key(session, "scorecard", dealer.id, dealer.code, dealer.name_zh, dealer.name_en,
+                    region.name_zh, region.name_en, context["month"], tuple(context["months"]),
+                    context["sync_hours"])
 
 
 def _render_figures(session, context: dict) -> dict[str, Markup]:
@@ -115,8 +126,7 @@ def _render_figures(session, context: dict) -> dict[str, Markup]:
     context = dict(context, card=card, metrics=m.METRICS, as_of=m.data_as_of(session),
                    buckets=m.BUCKET_COLUMNS, baselines=m.BASELINES,
                    chart=_trend_chart(card, context["months"]))
-    return {name: Markup(render_block("metrics/scorecard.html", name, **context))
-            for name in FIGURE_BLOCKS}
+    return render_blocks("metrics/scorecard.html", FIGURE_BLOCKS, context)
 
 
 def _trend_chart(card: benchmark.Scorecard, months: list[dt.date]):
@@ -174,10 +184,9 @@ BENCHMARK_BLOCKS = ("summary", "ranking", "group")
 
 def _benchmark_key(session, context: dict) -> tuple:
     page = context["page"]
-    return ("benchmark", m.scope_key(session), context["month"], tuple(context["months"]),
-            context["region_id"], page.page, page.size, frozenset(context["regions"].values()),
-            frozenset(context["dealers"].values()), str(get_locale()), str(get_timezone()),
-            request.script_root)
+    return kept_key(session, "benchmark", context["month"], tuple(context["months"]),
+                    context["region_id"], page.page, page.size,
+                    frozenset(context["regions"].values()), frozenset(context["dealers"].values()))
 
 
 def _render_benchmark(session, everyone, ctx: benchmark.MonthContext,
@@ -188,8 +197,7 @@ def _render_benchmark(session, everyone, ctx: benchmark.MonthContext,
                                benchmark.group_trend(everyone, context["months"]))
     context = dict(context, ctx=ctx, rows=rows, in_view_group=sum(r.benchmark for r in rows),
                    as_of=m.data_as_of(session), group_dealers=group, charts=charts)
-    return {name: Markup(render_block("metrics/benchmark.html", name, **context))
-            for name in BENCHMARK_BLOCKS}
+    return render_blocks("metrics/benchmark.html", BENCHMARK_BLOCKS, context)
 
 
 def _benchmark_charts(session, rows, months, group_trend) -> dict:
