@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from common.protocol import SCHEMA_VERSION, checksum
@@ -176,6 +177,46 @@ def test_successful_pushes_count_one_synced_day(db, make_agent, push):
     push(enrolled, [])
     [day] = db.exec(select(AgentSyncDay)).all()
     assert (day.agent_id, day.day) == (enrolled.agent.id, dt.datetime.now(dt.UTC).date())
+
+
+def test_a_push_on_a_new_utc_day_counts_that_day_too(db, make_agent):
+    agent = make_agent().agent
+    monday = dt.datetime(2026, 3, 2, 23, 50, tzinfo=dt.UTC)
+    for now in (monday, monday + dt.timedelta(minutes=5), monday + dt.timedelta(minutes=15)):
+        sync.record_heartbeat(session=db, agent=agent, request=None, now=now, success=True)
+        db.commit()
+    db.expire_all()
+    days = db.exec(select(AgentSyncDay.day).order_by(AgentSyncDay.day)).all()
+    assert days == [dt.date(2026, 3, 2), dt.date(2026, 3, 3)]
+    last = db.get(Agent, (agent.dealer_id, agent.id)).last_success_at
+    assert last.replace(tzinfo=last.tzinfo or dt.UTC) == monday + dt.timedelta(minutes=15)
+
+
+def test_push_writes_under_the_servers_plan_cache_mode(engine, db, make_agent, monkeypatch):
+    """Per-batch planning is for the lookups only: kept for the writes, PostgreSQL planned its
+    foreign-key check again for every row written (half of its CPU in an ingest)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    enrolled = make_agent()
+    default = db.execute(text("SHOW plan_cache_mode")).scalar_one()
+    request = sync.parse_push(push_body(enrolled, [sale(enrolled.dealer.code)]))
+    modes = []
+
+    def write(session, *args):
+        modes.append(session.execute(text("SHOW plan_cache_mode")).scalar_one())
+        original_write(session, *args)
+
+    original_write = sync._write
+    monkeypatch.setattr(sync, "_write", write)
+    with set_scope(Session(engine), Scope.dealers([enrolled.dealer.id])) as session:
+        agent = session.get(Agent, (enrolled.dealer.id, enrolled.agent.id))
+        now = sync.utcnow()
+        items = sync.prepare(agent=agent, dealer=enrolled.dealer, request=request, now=now,
+                             dialect=engine.dialect)
+        answer = sync.push(session=session, agent=agent, request=request, items=items, now=now)
+        session.commit()
+    assert [r.outcome for r in answer.results] == ["applied"]
+    assert modes == [default] and default != "force_custom_plan"
 
 
 # --- request-level refusals ----------------------------------------------------------------
