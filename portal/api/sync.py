@@ -19,7 +19,7 @@ from common.protocol import (
     describe_validation_error,
 )
 from common.schemas import RECORD_ADAPTER
-from portal import access, db, sqlite_writes
+from portal import access, db, limits, sqlite_writes
 from portal.api import agent_required, openapi
 from portal.models import Dealer
 from portal.services import agents
@@ -52,6 +52,7 @@ def enroll():
 
 
 @bp.post("/sync/push")
+@limits.checks_depth_itself
 @agent_required
 def push():
     """Apply a batch of records in one transaction and answer per record."""
@@ -60,8 +61,10 @@ def push():
         if (request.content_length or 0) > MAX_BATCH_BYTES:
             raise SyncError(413, ErrorCode.too_large,
                             f"A batch is at most {MAX_BATCH_BYTES} bytes; send fewer records.")
-        payload = ((service.parse_push_fast(request.get_data()) if request.is_json else None)
-                   or service.parse_push(request.get_json(silent=True)))
+        payload = service.parse_push_fast(request.get_data()) if request.is_json else None
+        if payload is None:  # a body in error: answered in detail, after Python's json parses it
+            limits.check_json_depth()
+            payload = service.parse_push(request.get_json(silent=True))
         if payload.agent_id != g.agent.id:
             raise SyncError(403, ErrorCode.forbidden, "agent_id is not the agent of this token.")
         answer = _apply(session, payload)
