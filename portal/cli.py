@@ -210,9 +210,11 @@ def restore_command(file: Path) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
 @click.option("--workers", default=2, show_default=True, help="processes (one per core)")
-@click.option("--threads", default=2, show_default=True, help="request threads per process")
-def serve(host: str, port: int, workers: int, threads: int) -> None:
+@click.option("--threads", type=click.IntRange(min=1),
+              help="request threads per process [1 on SQLite, 2 on PostgreSQL]")
+def serve(host: str, port: int, workers: int, threads: int | None) -> None:
     """Serve the portal with the production WSGI server (gunicorn)."""
-    from portal.server import run_gunicorn
+    from portal.server import default_threads, run_gunicorn
 
-    run_gunicorn(host=host, port=port, workers=workers, threads=threads)
+    run_gunicorn(host=host, port=port, workers=workers,
+                 threads=threads or default_threads(database_url()))

@@ -82,6 +82,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--saves", type=int, default=50, help="saves timed to visible")
     p.add_argument("--idle-seconds", type=float, default=30.0)
     p.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    p.add_argument("--threads", type=int, help="threads per worker [serve's default]")
     p.add_argument("--pg-url", default=DEFAULT_PG,
                    help="PostgreSQL URL allowed to create databases [$BENCH_DATABASE_URL, "
                         "$TEST_DATABASE_URL or the local test server]")
@@ -107,7 +108,7 @@ def run_backend(backend: str, args: argparse.Namespace, work: Path) -> dict:
     engine = make_engine(data.url)
     (work / backend).mkdir(parents=True, exist_ok=True)
     try:
-        with Portal(data.url, work / backend, workers=args.workers,
+        with Portal(data.url, work / backend, workers=args.workers, threads=args.threads,
                     log=work / f"{backend}-portal.log") as portal:
             return {"dataset": {"records": data.records, "dealers": args.dealers,
                                 "built_s": data.seconds_built},

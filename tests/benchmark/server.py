@@ -22,7 +22,8 @@ def free_port() -> int:
 class Portal:
     """`dealer-portal serve` as a child process; stop() ends it (and its workers) by its id."""
 
-    def __init__(self, database_url: str, data_dir: Path, *, workers: int, threads: int = 2,
+    def __init__(self, database_url: str, data_dir: Path, *, workers: int,
+                 threads: int | None = None,
                  log: Path | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -30,7 +31,7 @@ class Portal:
                "DEALER_PORTAL_JOBS": "0"}  # no periodic jobs competing with the measurement
         command = [str(Path(sys.executable).with_name("dealer-portal")), "serve",
                    "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers),
-                   "--threads", str(threads)]
+                   *(["--threads", str(threads)] if threads else [])]  # none: serve's default
         self._log = open(log or os.devnull, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(command, env=env, stdout=self._log, stderr=self._log)
         self._wait_ready()

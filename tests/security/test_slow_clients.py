@@ -1,5 +1,6 @@
 """Slow clients hold no thread of the real server (`dealer-portal serve`: gunicorn with
-portal.http_worker.BufferingWorker, 1 worker x 2 threads here) on loopback.
+portal.http_worker.BufferingWorker, 1 worker x 1 thread here: serve's default on SQLite) on
+loopback.
 
 The worker reads every request in its event loop and gives it to a thread only once it is
 complete, so 20 clients trickling their headers, or a body, leave a normal request answered
@@ -23,7 +24,7 @@ import requests
 
 from tests.served import serve
 
-SLOW_CLIENTS = 20  # ten times the 2 threads of the one worker
+SLOW_CLIENTS = 20  # twenty times the one thread of the one worker
 ENROLL = "/api/v1/enroll"
 ENROLL_BODY = b'{"code": "no-such-code", "agent_name": "pc"}'  # answered 400 enrollment_invalid
 LIMIT = 8 * 1024 * 1024  # the portal's MAX_CONTENT_LENGTH

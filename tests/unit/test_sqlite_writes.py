@@ -8,10 +8,12 @@ import sqlite3
 import threading
 import time
 
+import pytest
 from sqlalchemy import text
 
 from portal import sqlite_writes
 from portal.db import make_engine
+from portal.server import default_threads
 
 
 def test_the_gate_admits_one_writer_at_a_time(tmp_path):
@@ -89,3 +91,10 @@ def test_the_checkpointer_ends_with_its_engine(tmp_path):
     for thread in threads:
         thread.join(timeout=5)
     assert not any(t.is_alive() for t in threads)
+
+
+@pytest.mark.parametrize(("url", "threads"), [
+    ("sqlite:////var/lib/portal.db", 1), ("sqlite://", 1),
+    ("postgresql+psycopg://u:p@db/portal", 2)])
+def test_serve_runs_one_thread_per_worker_on_sqlite(url, threads):
+    assert default_threads(url) == threads
