@@ -92,10 +92,10 @@ def _apply(session, payload: PushRequest) -> PushResponse:
                                 dialect=db.engine().dialect, check_text=check_text)
         try:
             with sqlite_writes.gate(db.engine()):
-                answer = service.push(session=session, agent=g.agent, request=payload,
-                                      items=items, now=now)
+                service.apply(session=session, agent=g.agent, request=payload, items=items,
+                              now=now)
                 session.commit()
-            return answer
+            return service.answer(items, now)
         except IntegrityError:
             session.rollback()
             if attempt == 2:

@@ -165,7 +165,8 @@ class BatchItem:
     seq: int
     raw: dict | RecordHeader  # a model when the fast path validated the whole batch
     record: RecordHeader | None = None
-    result: ItemResult | None = None
+    result: ItemResult | None = None  # a rejection
+    outcome: Outcome | None = None  # otherwise, once judged (its ItemResult is made by answer())
     # made before the batch takes its locks: the table row (for an update), and the same row,
     # its repair parts and its receipt as the driver's INSERT/COPY takes them
     row: dict | None = None
@@ -226,6 +227,14 @@ def push(*, session: Session, agent: Agent, request: PushRequest, items: list[Ba
     Raises SyncError (nothing applied) for an epoch conflict or a sequence that went backwards.
     The caller commits; on SyncError it should still commit :func:`record_heartbeat`.
     """
+    apply(session=session, agent=agent, request=request, items=items, now=now)
+    return answer(items, now)
+
+
+def apply(*, session: Session, agent: Agent, request: PushRequest, items: list[BatchItem],
+          now: dt.datetime) -> None:
+    """:func:`push` without the answer, which :func:`answer` makes once the transaction is over
+    (on SQLite its ~3 µs a record are then not spent while the batch holds the one write lock)."""
     lock_agent(session=session, agent=agent, now=now)
     _check_epoch(agent, request.epoch)
     with _planned_per_batch(session):
@@ -238,7 +247,13 @@ def push(*, session: Session, agent: Agent, request: PushRequest, items: list[Ba
     if items:
         _set_held(agent, high_water_seq=max(agent.high_water_seq, max(i.seq for i in items)))
     record_heartbeat(session=session, agent=agent, request=request, now=now, success=True)
-    return PushResponse(results=[item.result for item in items], server_time=now)
+
+
+def answer(items: list[BatchItem], now: dt.datetime) -> PushResponse:
+    """The answer per record of an applied batch, in input order."""
+    return PushResponse(results=[
+        item.result or ItemResult(seq=item.seq, record_id=item.record_id, outcome=item.outcome)
+        for item in items], server_time=now)
 
 
 @contextmanager
@@ -310,7 +325,7 @@ def _reject(item: BatchItem, code: str, message: str, field_name: str | None = N
 
 
 def _outcome(item: BatchItem, outcome: Outcome) -> None:
-    item.result = ItemResult(seq=item.seq, record_id=item.record_id, outcome=outcome)
+    item.outcome = outcome
 
 
 def _parse(item: BatchItem, dealer_code: str, check_text: bool) -> None:
@@ -607,7 +622,7 @@ def _log_rejections(session: Session, agent: Agent, items: list[BatchItem], befo
          "seq": i.seq, "record_id": i.result.record_id, "code": i.result.code[:60],
          "message": i.result.message, "field": (i.result.field or None) and i.result.field[:200],
          "at": now}
-        for i in items if i.result.outcome == Outcome.rejected and i.seq not in before
+        for i in items if i.result is not None and i.seq not in before
     ]
     if rows:
         session.execute(insert(SyncRejection), rows)
