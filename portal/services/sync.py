@@ -507,9 +507,12 @@ def _send(session: Session, rows: list[tuple[str, list]]) -> None:
     for sql, values in by_statement.items():
         try:
             if connection.dialect.name == "postgresql":
-                with raw.cursor() as cursor, cursor.copy(sql) as copy:
-                    for value in values:
-                        copy.write_row(value)
+                with raw.cursor() as cursor:
+                    types = _copy_types(cursor, sql)
+                    with cursor.copy(sql) as copy:
+                        copy.set_types(types)
+                        for value in values:
+                            copy.write_row(value)
             else:
                 cursor = raw.cursor()
                 try:
@@ -518,6 +521,23 @@ def _send(session: Session, rows: list[tuple[str, list]]) -> None:
                     cursor.close()
         except connection.dialect.dbapi.IntegrityError as error:
             raise IntegrityError(sql, None, error) from error
+
+
+_COPY_TYPES: dict[str, list[int]] = {}
+_COPY_COLUMNS: dict[str, tuple[str, list[str]]] = {}  # COPY statement -> table, column names
+
+
+def _copy_types(cursor, sql: str) -> list[int]:
+    """The type (oid) of each column a binary COPY of *sql* writes, read once from the catalogue:
+    binary COPY with the types given cost a fifth of text COPY's CPU in psycopg (it looks up
+    no dumper per value and writes no text), and PostgreSQL parses no text either."""
+    if sql not in _COPY_TYPES:
+        table, names = _COPY_COLUMNS[sql]
+        cursor.execute("SELECT attname, atttypid::int FROM pg_attribute WHERE attrelid = "
+                       "%s::regclass AND attnum > 0 AND NOT attisdropped", [table])
+        oids = dict(cursor.fetchall())
+        _COPY_TYPES[sql] = [oids[name] for name in names]
+    return _COPY_TYPES[sql]
 
 
 def _driver_row(table: type, dialect: Dialect, row: dict,
@@ -559,8 +579,12 @@ def _insert_statement(table: Table, dialect, keys: tuple[str, ...]) -> tuple[str
         columns = [c for c in table.columns if c.name in keys]
         names = ", ".join(dialect.identifier_preparer.quote(c.name) for c in columns)
         target = f"{dialect.identifier_preparer.format_table(table)} ({names})"
-        sql = (f"COPY {target} FROM STDIN" if dialect.name == "postgresql" else
-               f"INSERT INTO {target} VALUES ({', '.join(['?'] * len(columns))})")
+        if dialect.name == "postgresql":
+            sql = f"COPY {target} FROM STDIN (FORMAT BINARY)"
+            _COPY_COLUMNS[sql] = (dialect.identifier_preparer.format_table(table),
+                                  [c.name for c in columns])
+        else:
+            sql = f"INSERT INTO {target} VALUES ({', '.join(['?'] * len(columns))})"
         processors = []
         for i, column in enumerate(columns):
             impl = column.type.dialect_impl(dialect)
