@@ -109,14 +109,30 @@ def _executemany(raw, dialect, table: Table, rows: list[dict]) -> None:
 
 
 def _copy(raw, table: Table, rows: list[dict]) -> None:
+    """Binary COPY with each column's type given, as the push path writes (the fastest way
+    psycopg has: no dumper looked up per value, no text for PostgreSQL to parse)."""
     json_columns = {c.name for c in table.columns if c.type.__class__.__name__ == "JSON"}
     from psycopg.types.json import Json  # only needed on PostgreSQL
 
     names, values = _column_values(table, rows, {n: Json for n in json_columns})
     columns = ", ".join(f'"{n}"' for n in names)
-    with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
-        for value in values:
-            copy.write_row(value)
+    with raw.cursor() as cursor:
+        types = _column_types(cursor, table.name)
+        with cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN (FORMAT BINARY)') as copy:
+            copy.set_types([types[n] for n in names])
+            for value in values:
+                copy.write_row(value)
+
+
+_TYPES: dict[str, dict[str, int]] = {}
+
+
+def _column_types(cursor, table: str) -> dict[str, int]:
+    if table not in _TYPES:
+        cursor.execute("SELECT attname, atttypid::int FROM pg_attribute WHERE attrelid = "
+                       "%s::regclass AND attnum > 0 AND NOT attisdropped", [f'"{table}"'])
+        _TYPES[table] = dict(cursor.fetchall())
+    return _TYPES[table]
 
 
 # --- building -------------------------------------------------------------------------------
