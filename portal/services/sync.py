@@ -375,12 +375,13 @@ def _load_keys(session: Session, held: _Held, kind: str, key: str, records: list
         return
     table = TABLES[kind]
     column = getattr(table, key)
-    rows = session.execute(
-        select(table.record_id, column).where(
-            _among(session, column, {getattr(r, key) for r in records})
-            | _among(session, table.record_id, {r.record_id for r in records})
-        )
-    ).all()
+    # two SELECTs, not one with OR: SQLite knows no row count for json_each, and with an OR it
+    # scanned all of the dealer's records of the kind instead of looking each key up
+    by_key = select(table.record_id, column).where(
+        _among(session, column, {getattr(r, key) for r in records}))
+    by_id = select(table.record_id, column).where(
+        _among(session, table.record_id, {r.record_id for r in records}))
+    rows = session.execute(by_key.union_all(by_id)).all()
     for rid, value in rows:
         held.owners[kind][value] = rid
         held.keys[rid] = value

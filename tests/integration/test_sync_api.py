@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlmodel import Session, select
 
 from common.protocol import SCHEMA_VERSION, checksum
@@ -217,6 +217,41 @@ def test_push_writes_under_the_servers_plan_cache_mode(engine, db, make_agent, m
         session.commit()
     assert [r.outcome for r in answer.results] == ["applied"]
     assert modes == [default] and default != "force_custom_plan"
+
+
+def test_what_is_held_is_looked_up_key_by_key(engine, make_agent, push):
+    """The lookups before a batch is judged search an index for each record id and business
+    key; none reads all of the dealer's records (SQLite, whose planner has no row count for
+    json_each, scanned them when the two kinds of key were asked for with an OR)."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's query plans")
+    enrolled = make_agent()
+    code = enrolled.dealer.code
+    assert outcomes(push(enrolled, [sale(code), repair_order(code), lead(code)])) == [
+        "applied"] * 3
+    lookups = []
+
+    def seen(_conn, _cursor, statement, parameters, _context, _many):
+        if statement.lstrip().startswith("SELECT") and "json_each" in statement:
+            lookups.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert outcomes(push(enrolled, [sale(code), repair_order(code)], first_seq=4)) == [
+            "applied"] * 2
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert {table for statement, _ in lookups
+            for table in ("syncreceipt", "sale", "repairorder") if f"FROM {table}" in statement
+            } == {"syncreceipt", "sale", "repairorder"}
+    with engine.connect() as connection:
+        for statement, parameters in lookups:
+            plan = [row[-1] for row in connection.exec_driver_sql(
+                f"EXPLAIN QUERY PLAN {statement}", parameters)]
+            reads = [step for step in plan if step.startswith(("SEARCH", "SCAN"))
+                     and "json_each" not in step]
+            assert reads and all(step.startswith("SEARCH") and "dealer_id=? AND" in step
+                                 for step in reads), plan
 
 
 # --- request-level refusals ----------------------------------------------------------------
