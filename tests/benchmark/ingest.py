@@ -41,6 +41,7 @@ class IngestResult:
     bare_seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
     server_cpu_s: float = 0.0  # gunicorn's processes during the pushes (SQLite work included)
+    database_cpu_s: float = 0.0  # PostgreSQL's processes on this machine during the pushes
     client_cpu_s: float = 0.0  # this process: the agents' threads posting and reading answers
 
     @property
@@ -57,15 +58,17 @@ class IngestResult:
 
 
 def measure(engine: Engine, base_url: str, *, total: int, agents: int, seed: int,
-            today: dt.date, server_cpu: Callable[[], float] = lambda: 0.0) -> IngestResult:
+            today: dt.date, server_cpu: Callable[[], float] = lambda: 0.0,
+            database_cpu: Callable[[], float] = lambda: 0.0) -> IngestResult:
     result = IngestResult(agents=agents)
     enrolled = workload.enroll(engine, base_url, workload.add_dealers(engine, "BI", agents))
     streams = workload.records_for([a.dealer_code for a in enrolled], total, seed=seed + 1,
                                    today=today)
     bodies = [_bodies(agent, stream) for agent, stream in zip(enrolled, streams, strict=True)]
-    server0, client0 = server_cpu(), time.process_time()
+    server0, client0, database0 = server_cpu(), time.process_time(), database_cpu()
     _push_all(base_url, enrolled, bodies, result)
     result.server_cpu_s = server_cpu() - server0
+    result.database_cpu_s = database_cpu() - database0
     result.client_cpu_s = time.process_time() - client0
     result.stored = _stored(engine, [a.dealer_id for a in enrolled])
     twins = workload.add_dealers(engine, "BB", agents)

@@ -59,3 +59,21 @@ def _pg_version(url: str) -> str:
 
 def load_average() -> str:
     return " / ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time used so far by this machine's PostgreSQL processes (backends, autovacuum,
+    WAL writer …): 0 when the server runs elsewhere. A backend that exits takes its time
+    with it, which the portal's pooled connections do not do during a measurement."""
+    from tests.benchmark.server import process_cpu_seconds
+
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "cmdline").read_bytes().startswith(b"postgres:"):
+                total += process_cpu_seconds(int(entry.name))
+        except OSError:
+            continue  # gone meanwhile
+    return total

@@ -125,7 +125,9 @@ def _measure(backend: str, engine, portal: Portal, args: argparse.Namespace, wor
                             seconds=args.latency_seconds, server_cpu=portal.cpu_seconds)
     echo(f"[{backend}] ingest: {args.agents} agents, {args.ingest_records:,} records")
     pushed = ingest.measure(engine, url, total=args.ingest_records, agents=args.agents,
-                            seed=args.seed, today=args.today, server_cpu=portal.cpu_seconds)
+                            seed=args.seed, today=args.today, server_cpu=portal.cpu_seconds,
+                            database_cpu=(machine.postgres_cpu_seconds
+                                          if backend == "postgresql" else lambda: 0.0))
     echo(f"[{backend}] catch-up of {args.catchup_records:,} records")
     caught = agent.catch_up(engine, url, work / f"{backend}-catchup", seed=args.seed + 2,
                             records=args.catchup_records, today=args.today)
@@ -158,7 +160,8 @@ def figures(pages: latency.Latency, pushed: ingest.IngestResult, caught: agent.C
                        "stored": pushed.stored, "bare_records": pushed.bare_records,
                        "bare_seconds": pushed.bare_seconds, "errors": pushed.errors[:20],
                        "server_cpu_us": 1e6 * pushed.server_cpu_s / max(1, pushed.records),
-                       "client_cpu_us": 1e6 * pushed.client_cpu_s / max(1, pushed.records)},
+                       "client_cpu_us": 1e6 * pushed.client_cpu_s / max(1, pushed.records),
+                       "database_cpu_us": 1e6 * pushed.database_cpu_s / max(1, pushed.records)},
             "catch_up": vars(caught),
             "save_to_visible": {"saves": len(visible.latencies), "missing": visible.missing,
                                 "p50_s": latency.percentile(visible.latencies, 50),
@@ -204,7 +207,8 @@ def _details(backend: str, figures: dict) -> list[str]:
         f"{backend}: ingest {i['records']:,} records by {i['agents']} agents in "
         f"{i['seconds']:.1f} s, outcomes {i['outcomes']}, {i['stored']:,} stored; bare insert "
         f"{i['bare_records']:,} in {i['bare_seconds']:.1f} s; CPU per record: server "
-        f"{i['server_cpu_us']:.0f} µs, pushing client {i['client_cpu_us']:.0f} µs",
+        f"{i['server_cpu_us']:.0f} µs, pushing client {i['client_cpu_us']:.0f} µs"
+        + (f", PostgreSQL {i['database_cpu_us']:.0f} µs" if i.get("database_cpu_us") else ""),
         f"{backend}: catch-up {c['records']:,} records in {c['seconds']:.2f} s; save-to-visible "
         f"{v['saves']} saves, p50 {v['p50_s']:.3f} s, {v['missing']} missing",
     ]

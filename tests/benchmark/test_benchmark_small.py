@@ -4,10 +4,11 @@ sanity (every record arrived, rates positive, percentiles ordered), never for sp
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
-from tests.benchmark import latency, run
+from tests.benchmark import dataset, latency, run
 
 SMALL = ["--dealers", "3", "--records", "3000", "--orders-per-dealer", "2",
          "--ingest-records", "2000", "--agents", "2", "--catchup-records", "500",
@@ -15,17 +16,25 @@ SMALL = ["--dealers", "3", "--records", "3000", "--orders-per-dealer", "2",
          "--today", "2026-06-15"]
 
 
-@pytest.fixture(scope="module")
-def measured(tmp_path_factory):
-    base = tmp_path_factory.mktemp("bench")
-    out = base / "figures.json"
-    results = run.main([*SMALL, "--backend", "sqlite", "--cache-dir", str(base / "cache"),
-                        "--work-dir", str(base / "work"), "--json", str(out)])
-    return results["sqlite"], json.loads(out.read_text())
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def measured(request, tmp_path_factory):
+    backend, base = request.param, tmp_path_factory.mktemp("bench")
+    argv = [*SMALL, "--backend", backend, "--cache-dir", str(base / "cache"),
+            "--work-dir", str(base / "work"), "--json", str(base / "figures.json")]
+    if backend == "postgresql":
+        if not os.environ.get("TEST_DATABASE_URL"):
+            pytest.skip("TEST_DATABASE_URL is not set (the CI script sets it)")
+        args = run.parse_args(argv)
+        cached = "bench_" + dataset.Spec(args.dealers, args.records, args.seed, args.today,
+                                         args.orders_per_dealer).key
+        dataset._drop(args.pg_url, cached)  # built afresh, so the build is tested too
+        request.addfinalizer(lambda: dataset._drop(args.pg_url, cached))
+    results = run.main(argv)
+    return backend, results[backend], json.loads((base / "figures.json").read_text())
 
 
 def test_every_record_pushed_is_applied_and_stored(measured):
-    figures, _ = measured
+    _, figures, _ = measured
     ingest = figures["details"]["ingest"]
     assert ingest["errors"] == []
     assert ingest["outcomes"] == {"applied": ingest["records"]}
@@ -33,21 +42,21 @@ def test_every_record_pushed_is_applied_and_stored(measured):
 
 
 def test_rates_and_ratio_are_positive(measured):
-    figures, _ = measured
+    _, figures, _ = measured
     assert figures["ingest_rate"] > 0 and figures["bare_rate"] > 0
     assert figures["ingest_ratio"] == pytest.approx(
         100 * figures["ingest_rate"] / figures["bare_rate"])
 
 
 def test_catch_up_drains_the_outbox_into_the_portal(measured):
-    catch_up = measured[0]["details"]["catch_up"]
+    catch_up = measured[1]["details"]["catch_up"]
     assert catch_up["pending_after"] == 0
     assert catch_up["stored"] == catch_up["records"] >= 500
     assert catch_up["seconds"] > 0
 
 
 def test_every_page_is_measured_with_ordered_percentiles(measured):
-    figures, _ = measured
+    _, figures, _ = measured
     pages = figures["details"]["pages"]
     assert set(pages) == set(latency.DEALER_PAGES) | set(latency.HQ_PAGES)
     assert figures["details"]["page_errors"] == []
@@ -57,7 +66,7 @@ def test_every_page_is_measured_with_ordered_percentiles(measured):
 
 
 def test_every_save_becomes_visible_and_the_idle_agent_is_read(measured):
-    figures, _ = measured
+    _, figures, _ = measured
     visible = figures["details"]["save_to_visible"]
     assert (visible["saves"], visible["missing"]) == (3, 0)
     assert 0 < visible["p50_s"] <= figures["save_visible_p95_s"] <= visible["p99_s"]
@@ -65,12 +74,20 @@ def test_every_save_becomes_visible_and_the_idle_agent_is_read(measured):
 
 
 def test_report_puts_each_target_beside_its_result_and_the_machine(measured):
-    figures, written = measured
-    report = run.format_report({"sqlite": figures}, written["machine"])
+    backend, figures, written = measured
+    report = run.format_report({backend: figures}, written["machine"])
     for target in run.TARGETS:
         assert target.label in report and target.target in report
     assert "cores: " in report and "sqlite: 3." in report
-    assert written["results"]["sqlite"]["ingest_rate"] == figures["ingest_rate"]
+    assert written["results"][backend]["ingest_rate"] == figures["ingest_rate"]
+
+
+def test_ingest_reports_where_the_cpu_went(measured):
+    backend, figures, _ = measured
+    ingest = figures["details"]["ingest"]
+    assert ingest["server_cpu_us"] > 0 and ingest["client_cpu_us"] > 0
+    # the database's own processes: PostgreSQL's on this machine; SQLite works in the server's
+    assert (ingest["database_cpu_us"] > 0) == (backend == "postgresql")
 
 
 @pytest.mark.parametrize(("values", "q", "expected"), [
