@@ -390,8 +390,8 @@ def _load_keys(session: Session, held: _Held, kind: str, key: str, records: list
 def _among(session: Session, column, values: set) -> ColumnElement[bool]:
     """``column IN values`` with one parameter whatever the batch size, so the statement is
     rendered once and its text is the same for every batch: ``= ANY(array)`` on PostgreSQL,
-    ``IN (SELECT value FROM json_each(…))`` on SQLite (an IN list of 500 parameters cost
-    ~10 µs per record in SQLAlchemy, inside SQLite's one-writer-at-a-time window)."""
+    ``IN (SELECT value FROM json_each(…))`` on SQLite (SQLAlchemy converted and rendered an IN
+    list of up to 500 parameters for each batch, inside SQLite's one-writer-at-a-time window)."""
     dialect = session.get_bind().dialect
     if dialect.name == "postgresql":
         return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
