@@ -509,9 +509,10 @@ def _send(session: Session, rows: list[tuple[str, list]]) -> None:
         try:
             if connection.dialect.name == "postgresql":
                 with raw.cursor() as cursor:
-                    types = _copy_types(cursor, sql)
+                    table, names = _COPY_COLUMNS[sql]
+                    types = column_types(cursor, table)
                     with cursor.copy(sql) as copy:
-                        copy.set_types(types)
+                        copy.set_types([types[name] for name in names])
                         for value in values:
                             copy.write_row(value)
             else:
@@ -524,21 +525,19 @@ def _send(session: Session, rows: list[tuple[str, list]]) -> None:
             raise IntegrityError(sql, None, error) from error
 
 
-_COPY_TYPES: dict[str, list[int]] = {}
-_COPY_COLUMNS: dict[str, tuple[str, list[str]]] = {}  # COPY statement -> table, column names
+_COPY_COLUMNS: dict[str, tuple[Table, list[str]]] = {}  # COPY statement -> table, columns
+_COLUMN_TYPES: dict[str, dict[str, int]] = {}
 
 
-def _copy_types(cursor, sql: str) -> list[int]:
-    """The type (oid) of each column a binary COPY of *sql* writes, read once from the catalogue:
+def column_types(cursor, table: Table) -> dict[str, int]:
+    """The type (oid) of each column of *table* on PostgreSQL, read once from the catalogue:
     binary COPY with the types given cost a fifth of text COPY's CPU in psycopg (it looks up
     no dumper per value and writes no text), and PostgreSQL parses no text either."""
-    if sql not in _COPY_TYPES:
-        table, names = _COPY_COLUMNS[sql]
+    if table.name not in _COLUMN_TYPES:
         cursor.execute("SELECT attname, atttypid::int FROM pg_attribute WHERE attrelid = "
-                       "%s::regclass AND attnum > 0 AND NOT attisdropped", [table])
-        oids = dict(cursor.fetchall())
-        _COPY_TYPES[sql] = [oids[name] for name in names]
-    return _COPY_TYPES[sql]
+                       "%s::regclass AND attnum > 0 AND NOT attisdropped", [f'"{table.name}"'])
+        _COLUMN_TYPES[table.name] = dict(cursor.fetchall())
+    return _COLUMN_TYPES[table.name]
 
 
 def _driver_row(table: type, dialect: Dialect, row: dict,
@@ -582,8 +581,7 @@ def _insert_statement(table: Table, dialect, keys: tuple[str, ...]) -> tuple[str
         target = f"{dialect.identifier_preparer.format_table(table)} ({names})"
         if dialect.name == "postgresql":
             sql = f"COPY {target} FROM STDIN (FORMAT BINARY)"
-            _COPY_COLUMNS[sql] = (dialect.identifier_preparer.format_table(table),
-                                  [c.name for c in columns])
+            _COPY_COLUMNS[sql] = (table, [c.name for c in columns])
         else:
             sql = f"INSERT INTO {target} VALUES ({', '.join(['?'] * len(columns))})"
         processors = []

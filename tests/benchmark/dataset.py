@@ -34,6 +34,7 @@ from portal.demo import generator
 from portal.demo.seed import seed_demo
 from portal.models import CarModel, Dealer, OrderVehicle
 from portal.services import catalogue, metrics, orders
+from portal.services.sync import column_types
 from portal.tenancy import Scope, set_scope
 
 DATASET_VERSION = 1  # bump when what a dataset holds changes, so old caches are not reused
@@ -117,22 +118,11 @@ def _copy(raw, table: Table, rows: list[dict]) -> None:
     names, values = _column_values(table, rows, {n: Json for n in json_columns})
     columns = ", ".join(f'"{n}"' for n in names)
     with raw.cursor() as cursor:
-        types = _column_types(cursor, table.name)
+        types = column_types(cursor, table)
         with cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN (FORMAT BINARY)') as copy:
             copy.set_types([types[n] for n in names])
             for value in values:
                 copy.write_row(value)
-
-
-_TYPES: dict[str, dict[str, int]] = {}
-
-
-def _column_types(cursor, table: str) -> dict[str, int]:
-    if table not in _TYPES:
-        cursor.execute("SELECT attname, atttypid::int FROM pg_attribute WHERE attrelid = "
-                       "%s::regclass AND attnum > 0 AND NOT attisdropped", [f'"{table}"'])
-        _TYPES[table] = dict(cursor.fetchall())
-    return _TYPES[table]
 
 
 # --- building -------------------------------------------------------------------------------

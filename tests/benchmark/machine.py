@@ -9,6 +9,8 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from tests.benchmark.server import process_cpu_seconds
+
 
 def describe(pg_url: str | None) -> dict[str, str]:
     info = {
@@ -65,8 +67,6 @@ def postgres_cpu_seconds() -> float:
     """CPU time used so far by this machine's PostgreSQL processes (backends, autovacuum,
     WAL writer …): 0 when the server runs elsewhere. A backend that exits takes its time
     with it, which the portal's pooled connections do not do during a measurement."""
-    from tests.benchmark.server import process_cpu_seconds
-
     total = 0.0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
