@@ -153,6 +153,20 @@ def test_business_key_of_another_record_is_rejected(make_agent, push, kind):
     assert (results[1]["code"], results[1]["field"]) == ("duplicate_business_key", key)
 
 
+@pytest.mark.parametrize("key", ['合同 "A", {1}', "back\\slash", "NULL", " spaced ", "{}"])
+def test_a_held_business_key_is_found_whatever_its_characters(make_agent, push, key):
+    """What is held is looked up with one array parameter: a key with quotes, commas, braces or
+    backslashes is still found, so another record cannot take it in a later batch and the
+    record's own next version keeps it."""
+    enrolled = make_agent()
+    first = sale(enrolled.dealer.code, deal_number=key)
+    assert outcomes(push(enrolled, [first])) == ["applied"]
+    clash = sale(enrolled.dealer.code, deal_number=key)
+    results = push(enrolled, [clash], first_seq=2).json["results"]
+    assert (results[0]["outcome"], results[0]["code"]) == ("rejected", "duplicate_business_key")
+    assert outcomes(push(enrolled, [first | {"version": 2}], first_seq=3)) == ["applied"]
+
+
 def test_lead_created_at_falls_back_to_updated_at(db, make_agent, push):
     enrolled = make_agent()
     push(enrolled, [lead(enrolled.dealer.code)])
