@@ -233,6 +233,27 @@ def test_push_writes_under_the_servers_plan_cache_mode(engine, db, make_agent, m
     assert modes == [default] and default != "force_custom_plan"
 
 
+def test_the_answer_is_written_as_pydantic_writes_it(engine, make_agent, push):
+    """The push answers with JSON made from a template for accepted records: byte for byte what
+    pydantic writes for the same results, for each outcome and for a rejection's own text."""
+    enrolled = make_agent()
+    code = enrolled.dealer.code
+    held, older = sale(code), lead(code, version=2)
+    assert outcomes(push(enrolled, [held, older])) == ["applied", "applied"]
+    batch = [held, older | {"version": 1}, lead(code, phone='13"8 号码\\'), sale(code)]
+    request = sync.parse_push(push_body(enrolled, batch, first_seq=3))
+    with set_scope(Session(engine), Scope.dealers([enrolled.dealer.id])) as session:
+        agent = session.get(Agent, (enrolled.dealer.id, enrolled.agent.id))
+        now = sync.utcnow()
+        items = sync.prepare(agent=agent, dealer=enrolled.dealer, request=request, now=now,
+                             dialect=engine.dialect)
+        sync.apply(session=session, agent=agent, request=request, items=items, now=now)
+        session.commit()
+    expected = sync.answer(items, now)
+    assert [r.outcome for r in expected.results] == ["duplicate", "stale", "rejected", "applied"]
+    assert sync.answer_json(items, now) == expected.model_dump_json()
+
+
 def test_what_is_held_is_looked_up_key_by_key(engine, make_agent, push):
     """The lookups before a batch is judged search an index for each record id and business
     key; none reads all of the dealer's records (SQLite, whose planner has no row count for
