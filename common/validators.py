@@ -86,6 +86,12 @@ def validate_vin(value: str) -> str:
 
 def validate_phone(value: str) -> str:
     """Return a Chinese mobile (digits only) or landline number without +86, or raise FieldError."""
+    if _MOBILE.fullmatch(value) or (_LANDLINE.fullmatch(value) and value[1] != "0"):
+        return value  # already as stored, as most numbers arrive: nothing to rewrite
+    return _rewrite_phone(value)
+
+
+def _rewrite_phone(value: str) -> str:
     phone = re.sub(r"[\s()]", "", _halfwidth(value))
     phone = re.sub(r"^(\+|00)?86-?(?=1)", "", phone)
     phone = re.sub(r"^(\+|00)86-?(?=[2-9])", "0", phone)  # +86 21 ... is the landline 021 ...

@@ -8,7 +8,10 @@ Chinese-market VINs (SAIC-GM, WMI ``LSG``) were constructed with that rule.
 from __future__ import annotations
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
+from common import validators
 from common.validators import (
     FieldError,
     validate_phone,
@@ -93,6 +96,23 @@ def test_forbidden_characters_are_located(vin, position, char):
 )
 def test_phone_numbers_are_normalised(raw, normalised):
     assert validate_phone(raw) == normalised
+
+
+def _phone_or_error(check, raw):
+    try:
+        return check(raw)
+    except FieldError as error:
+        return error.code, error.params
+
+
+@given(st.text(alphabet="0123456789+-() 8６", max_size=16))
+@example("13812345678")
+@example("021-12345678")
+@example("008613812345")  # a landline by its pattern, a +86 prefix to the rewriting
+@example("0086-21-1234567")
+def test_the_fast_path_for_stored_phone_numbers_answers_as_the_rewriting_does(raw):
+    """Numbers already in their stored form skip the rewriting: the answer is the same."""
+    assert _phone_or_error(validate_phone, raw) == _phone_or_error(validators._rewrite_phone, raw)
 
 
 @pytest.mark.parametrize(
