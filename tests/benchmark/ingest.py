@@ -59,9 +59,12 @@ class IngestResult:
 
 def measure(engine: Engine, base_url: str, *, total: int, agents: int, seed: int,
             today: dt.date, server_cpu: Callable[[], float] = lambda: 0.0,
-            database_cpu: Callable[[], float] = lambda: 0.0) -> IngestResult:
+            database_cpu: Callable[[], float] = lambda: 0.0, label: str = "") -> IngestResult:
+    """One round: *agents* new dealers push *total* records, then twin dealers take the same
+    rows by bulk insert. *label* tells the dealers of one round from another's."""
     result = IngestResult(agents=agents)
-    enrolled = workload.enroll(engine, base_url, workload.add_dealers(engine, "BI", agents))
+    enrolled = workload.enroll(engine, base_url,
+                               workload.add_dealers(engine, f"BI{label}", agents))
     streams = workload.records_for([a.dealer_code for a in enrolled], total, seed=seed + 1,
                                    today=today)
     bodies = [_bodies(agent, stream) for agent, stream in zip(enrolled, streams, strict=True)]
@@ -71,7 +74,7 @@ def measure(engine: Engine, base_url: str, *, total: int, agents: int, seed: int
     result.database_cpu_s = database_cpu() - database0
     result.client_cpu_s = time.process_time() - client0
     result.stored = _stored(engine, [a.dealer_id for a in enrolled])
-    twins = workload.add_dealers(engine, "BB", agents)
+    twins = workload.add_dealers(engine, f"BB{label}", agents)
     batches = [_rows(stream, dealer_id) for (dealer_id, _), stream in zip(twins, streams,
                                                                           strict=True)]
     result.bare_records = sum(len(s) for s in streams)
