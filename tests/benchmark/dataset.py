@@ -34,7 +34,7 @@ from portal.demo import generator
 from portal.demo.seed import seed_demo
 from portal.models import CarModel, Dealer, OrderVehicle
 from portal.services import catalogue, metrics, orders
-from portal.services.sync import column_types
+from portal.services.sync import binary_copy
 from portal.tenancy import Scope, set_scope
 
 DATASET_VERSION = 1  # bump when what a dataset holds changes, so old caches are not reused
@@ -110,19 +110,15 @@ def _executemany(raw, dialect, table: Table, rows: list[dict]) -> None:
 
 
 def _copy(raw, table: Table, rows: list[dict]) -> None:
-    """Binary COPY with each column's type given, as the push path writes (the fastest way
-    psycopg has: no dumper looked up per value, no text for PostgreSQL to parse)."""
+    """Binary COPY, as the push path writes (:func:`portal.services.sync.binary_copy`)."""
     json_columns = {c.name for c in table.columns if c.type.__class__.__name__ == "JSON"}
     from psycopg.types.json import Json  # only needed on PostgreSQL
 
     names, values = _column_values(table, rows, {n: Json for n in json_columns})
     columns = ", ".join(f'"{n}"' for n in names)
     with raw.cursor() as cursor:
-        types = column_types(cursor, table)
-        with cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN (FORMAT BINARY)') as copy:
-            copy.set_types([types[n] for n in names])
-            for value in values:
-                copy.write_row(value)
+        binary_copy(cursor, f'COPY "{table.name}" ({columns}) FROM STDIN (FORMAT BINARY)',
+                    table, names, values)
 
 
 # --- building -------------------------------------------------------------------------------
