@@ -23,7 +23,7 @@ def describe(pg_url: str | None) -> dict[str, str]:
         "sqlite": sqlite3.sqlite_version,
     }
     if pg_url:
-        info["postgresql"] = _pg_version(pg_url)
+        info["postgresql"] = _pg_server(pg_url)
     return info
 
 
@@ -48,11 +48,19 @@ def _read(path: str) -> str:
         return ""
 
 
-def _pg_version(url: str) -> str:
+# the server settings an ingest or a page's figures depend on most, shown beside the version
+PG_SETTINGS = ("shared_buffers", "max_wal_size", "checkpoint_timeout", "synchronous_commit")
+
+
+def _pg_server(url: str) -> str:
+    """The server's version and PG_SETTINGS, e.g. ``15.14 (shared_buffers 128MB, …)``."""
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            return conn.execute(text("SHOW server_version")).scalar_one()
+            version = conn.execute(text("SHOW server_version")).scalar_one()
+            settings = [f"{name} {conn.execute(text(f'SHOW {name}')).scalar_one()}"
+                        for name in PG_SETTINGS]
+            return f"{version} ({', '.join(settings)})"
     except Exception as error:  # noqa: BLE001 - the table says why instead of failing the run
         return f"unavailable ({type(error).__name__})"
     finally:

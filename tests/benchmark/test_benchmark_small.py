@@ -89,6 +89,9 @@ def test_report_puts_each_target_beside_its_result_and_the_machine(measured):
     for target in run.TARGETS:
         assert target.label in report and target.target in report
     assert "cores: " in report and "sqlite: 3." in report
+    if backend == "postgresql":  # the server's settings the figures depend on, beside its version
+        assert all(f"{name} " in written["machine"]["postgresql"]
+                   for name in ("shared_buffers", "max_wal_size", "synchronous_commit"))
     assert written["results"][backend]["ingest_rate"] == figures["ingest_rate"]
 
 
