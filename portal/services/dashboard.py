@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, select
 
 from portal.models import (
@@ -42,25 +42,30 @@ def summary(*, session: Session, today: dt.date, now: dt.datetime) -> Summary:
     the tenancy layer, and one round trip costs far less than seven.
     """
     start = month_start(today)
-    start_ts = dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC)
-    silent_since = now - dt.timedelta(hours=24)
-    live_agent = Agent.revoked_at.is_(None)
-    counts = session.exec(select(  # in the order of Summary's fields
-        _count(Sale, Sale.sale_date >= start),
-        _count(RepairOrder, RepairOrder.opened_at >= start_ts),
-        _count(Lead, Lead.status.in_(["open", "contacted"])),
-        _count(Complaint, Complaint.status == "open"),
-        _count(ComplaintEscalation, ComplaintEscalation.cleared_at.is_(None)),
-        _count(Agent, live_agent),
-        # the agents page's rule: a new agent gets 24 h from enrolment to sync
-        _count(Agent, live_agent,
-               func.coalesce(Agent.last_success_at, Agent.created_at) < silent_since),
-    )).one()
+    counts = session.exec(_SUMMARY, params={
+        "start": start, "start_ts": dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC),
+        "silent_since": now - dt.timedelta(hours=24)}).one()
     return Summary(start, *counts)
 
 
 def _count(model, *where):
     return select(func.count()).select_from(model).where(*where).scalar_subquery()
+
+
+_LIVE_AGENT = Agent.revoked_at.is_(None)
+# the counts of Summary's fields, in their order; built once (building it took a tenth of the
+# page's CPU), the month and the time bound at execution
+_SUMMARY = select(
+    _count(Sale, Sale.sale_date >= bindparam("start")),
+    _count(RepairOrder, RepairOrder.opened_at >= bindparam("start_ts")),
+    _count(Lead, Lead.status.in_(["open", "contacted"])),
+    _count(Complaint, Complaint.status == "open"),
+    _count(ComplaintEscalation, ComplaintEscalation.cleared_at.is_(None)),
+    _count(Agent, _LIVE_AGENT),
+    # the agents page's rule: a new agent gets 24 h from enrolment to sync
+    _count(Agent, _LIVE_AGENT,
+           func.coalesce(Agent.last_success_at, Agent.created_at) < bindparam("silent_since")),
+)
 
 
 def visible_dealers(*, session: Session, dealer_ids: frozenset[int] | None) -> list[Dealer]:
