@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func
+from sqlalchemy import Row, bindparam, func
 from sqlmodel import Session, select
 
 from portal.models import (
@@ -42,10 +42,22 @@ def summary(*, session: Session, today: dt.date, now: dt.datetime) -> Summary:
     the tenancy layer, and one round trip costs far less than seven.
     """
     start = month_start(today)
-    counts = session.exec(_SUMMARY, params={
-        "start": start, "start_ts": dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC),
-        "silent_since": now - dt.timedelta(hours=24)}).one()
+    counts = session.exec(_SUMMARY, params=_bounds(start, now)).one()
     return Summary(start, *counts)
+
+
+def dealer_summary(*, session: Session, dealer_id: int, today: dt.date, now: dt.datetime
+                   ) -> tuple[Summary, Row]:
+    """One dealer's summary and its names (``name_zh``, ``name_en``), in the same round trip."""
+    start = month_start(today)
+    params = {**_bounds(start, now), "dealer_id": dealer_id}
+    row = session.exec(_DEALER_SUMMARY, params=params).one()
+    return Summary(start, *row[:-2]), row
+
+
+def _bounds(start: dt.date, now: dt.datetime) -> dict:
+    return {"start": start, "start_ts": dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC),
+            "silent_since": now - dt.timedelta(hours=24)}
 
 
 def _count(model, *where):
@@ -66,6 +78,11 @@ _SUMMARY = select(
     _count(Agent, _LIVE_AGENT,
            func.coalesce(Agent.last_success_at, Agent.created_at) < bindparam("silent_since")),
 )
+
+_DEALER = Dealer.id == bindparam("dealer_id")
+_DEALER_SUMMARY = _SUMMARY.add_columns(
+    select(Dealer.name_zh).where(_DEALER).scalar_subquery().label("name_zh"),
+    select(Dealer.name_en).where(_DEALER).scalar_subquery().label("name_en"))
 
 
 def visible_dealers(*, session: Session, dealer_ids: frozenset[int] | None) -> list[Dealer]:
