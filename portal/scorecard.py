@@ -20,6 +20,7 @@ from portal.models import Agent, Dealer, Region
 from portal.pagination import parse_page
 from portal.services import benchmark, rollups
 from portal.services import metrics as m
+from portal.tenancy import built_once
 
 bp = Blueprint("scorecard", __name__)
 access.protect(bp, access.Access.dealer)
@@ -75,8 +76,8 @@ def dealer(code: str):
 _LAST_SYNC = (select(func.max(Agent.last_success_at))
               .where(Agent.dealer_id == Dealer.id, Agent.revoked_at.is_(None)).scalar_subquery())
 _SUBJECT = select(Dealer, Region, _LAST_SYNC).join(Region, Region.id == Dealer.region_id)
-_SUBJECT_BY_ID = _SUBJECT.where(Dealer.id == bindparam("dealer"))
-_SUBJECT_BY_CODE = _SUBJECT.where(Dealer.code == bindparam("dealer"))
+_SUBJECT_BY_ID = built_once(_SUBJECT.where(Dealer.id == bindparam("dealer")))
+_SUBJECT_BY_CODE = built_once(_SUBJECT.where(Dealer.code == bindparam("dealer")))
 
 
 def _card_subject(statement, dealer: int | str) -> Row:
