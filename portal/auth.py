@@ -56,8 +56,7 @@ _USER_BY_ID = User.__table__.select().where(User.__table__.c.id == bindparam("id
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """Load the logged-in user; runs before any scope exists, so it reads all dealers' logins."""
-    with db.engine().connect() as connection:
-        row = connection.execute(_USER_BY_ID, {"id": int(user_id)}).first()
+    row = db.login_connection().execute(_USER_BY_ID, {"id": int(user_id)}).first()
     if row is None or not row.active or session.get("_pw") != _fingerprint(row.password_hash):
         return None  # a changed password ends every other session of the login
     user = User(**row._mapping)

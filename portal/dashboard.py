@@ -8,7 +8,6 @@ from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
 from portal import access, db
-from portal.models import Dealer
 from portal.services import dashboard as service
 from portal.services import metrics as m
 
@@ -31,11 +30,9 @@ def index():
         summary, dealer_count, as_of = _many_dealers(session, now)
         return render_template("dashboard.html", summary=summary, dealer=None,
                                dealer_count=dealer_count, as_of=as_of)
-    summary = service.summary(session=session, today=now.date(), now=now)
-    dealer = session.get(Dealer, current_user.dealer_id)
-    return render_template(
-        "dashboard.html", summary=summary, dealer=dealer, dealer_count=None
-    )
+    summary, names = service.dealer_summary(session=session, dealer_id=current_user.dealer_id,
+                                            today=now.date(), now=now)
+    return render_template("dashboard.html", summary=summary, dealer=names, dealer_count=None)
 
 
 def _many_dealers(session, now: dt.datetime) -> tuple[service.Summary, int, dt.datetime]:

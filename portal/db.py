@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g
 from psycopg.types.array import ListBinaryDumper
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
@@ -58,14 +58,29 @@ def engine() -> Engine:
 
 
 def session() -> Session:
-    """Return this request's session, created on first use with the current user's scope."""
-    if "db_session" not in g:
+    """Return this request's session; on first use it gets the current user's scope."""
+    if "db_scoped" not in g:
         from portal.auth import current_scope  # the scope depends on who is logged in
 
-        g.db_session = Session(engine(), expire_on_commit=False)
+        g.db_scoped = True  # first: a region's scope reads its dealers through this session
         scope = current_scope()
         if scope is not None:
-            set_scope(g.db_session, scope)
+            set_scope(_request_session(), scope)
+    return _request_session()
+
+
+def login_connection() -> Connection:
+    """The request session's connection, for reading the logged-in user before any scope exists.
+
+    One connection serves the whole request: a second one for the login cost a checkout, its
+    ping, a BEGIN and a ROLLBACK on every page.
+    """
+    return _request_session().connection()
+
+
+def _request_session() -> Session:
+    if "db_session" not in g:
+        g.db_session = Session(engine(), expire_on_commit=False)
     return g.db_session
 
 

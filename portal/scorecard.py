@@ -9,7 +9,7 @@ from flask_babel import get_locale, get_timezone
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup
-from sqlalchemy import Row
+from sqlalchemy import Row, bindparam
 from sqlmodel import func, select
 
 from common.enums import Role
@@ -20,6 +20,7 @@ from portal.models import Agent, Dealer, Region
 from portal.pagination import parse_page
 from portal.services import benchmark, rollups
 from portal.services import metrics as m
+from portal.tenancy import built_once
 
 bp = Blueprint("scorecard", __name__)
 access.protect(bp, access.Access.dealer)
@@ -60,24 +61,29 @@ def index():
     request; /scorecard/<code> stays its address for links), others the benchmark."""
     if current_user.dealer_id is None:
         return redirect(url_for("scorecard.benchmark"))
-    return _scorecard_page(*_card_subject(Dealer.id == current_user.dealer_id))
+    return _scorecard_page(*_card_subject(_SUBJECT_BY_ID, current_user.dealer_id))
 
 
 @bp.get("/scorecard/<code>")
 @login_required
 def dealer(code: str):
     """Show one dealer's metrics, ranks, gaps to the benchmark group and 13-month trend."""
-    return _scorecard_page(*_card_subject(Dealer.code == code))
+    return _scorecard_page(*_card_subject(_SUBJECT_BY_CODE, code))
 
 
-def _card_subject(where) -> Row:
-    """The dealer, its region and its live agents' last successful sync, in one query; 404 when
-    the dealer is missing or outside the user's scope."""
-    last_sync = (select(func.max(Agent.last_success_at))
-                 .where(Agent.dealer_id == Dealer.id, Agent.revoked_at.is_(None))
-                 .scalar_subquery())
-    found = db.session().exec(select(Dealer, Region, last_sync)
-                              .join(Region, Region.id == Dealer.region_id).where(where)).first()
+# the dealer, its region and its live agents' last successful sync, in one query; built once
+# (building it took a tenth of the page's CPU), the dealer's id or code bound at execution
+_LAST_SYNC = (select(func.max(Agent.last_success_at))
+              .where(Agent.dealer_id == Dealer.id, Agent.revoked_at.is_(None)).scalar_subquery())
+_SUBJECT = select(Dealer, Region, _LAST_SYNC).join(Region, Region.id == Dealer.region_id)
+_SUBJECT_BY_ID = built_once(_SUBJECT.where(Dealer.id == bindparam("dealer")))
+_SUBJECT_BY_CODE = built_once(_SUBJECT.where(Dealer.code == bindparam("dealer")))
+
+
+def _card_subject(statement, dealer: int | str) -> Row:
+    """The dealer, its region and its agents' last sync; 404 when the dealer is missing or
+    outside the user's scope."""
+    found = db.session().exec(statement, params={"dealer": dealer}).first()
     if found is None or not current_scope().allows(found[0].id):
         abort(404)
     return found

@@ -34,6 +34,7 @@ from portal.models import (
 )
 from portal.services import catalogue
 from portal.services.catalogue import Problem, Selection
+from portal.tenancy import built_once
 
 KINDS = ("retail", "stock")
 PRIORITIES = ("normal", "urgent")
@@ -365,7 +366,7 @@ def get_order(*, session: Session, number: str) -> VehicleOrder | None:
 
 
 # an order (the number bound at execution), its lines and their vehicles: a row per vehicle
-_WITH_VEHICLES = (
+_WITH_VEHICLES = built_once(
     select(VehicleOrder, OrderLine, OrderVehicle)
     .outerjoin(OrderLine, and_(OrderLine.dealer_id == VehicleOrder.dealer_id,
                                OrderLine.order_id == VehicleOrder.id))
@@ -478,12 +479,12 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 
 # per order of a page (the ids bound at execution): its vehicles per stage, its lines' configs
-_STAGES = (select(OrderVehicle.order_id, OrderVehicle.stage, func.count())
-           .where(OrderVehicle.order_id.in_(bindparam("ids", expanding=True)))
-           .group_by(OrderVehicle.order_id, OrderVehicle.stage))
-_CONFIGS = (select(OrderLine.order_id, OrderLine.config)
-            .where(OrderLine.order_id.in_(bindparam("ids", expanding=True)))
-            .order_by(OrderLine.line))
+_STAGES = built_once(select(OrderVehicle.order_id, OrderVehicle.stage, func.count())
+                     .where(OrderVehicle.order_id.in_(bindparam("ids", expanding=True)))
+                     .group_by(OrderVehicle.order_id, OrderVehicle.stage))
+_CONFIGS = built_once(select(OrderLine.order_id, OrderLine.config)
+                      .where(OrderLine.order_id.in_(bindparam("ids", expanding=True)))
+                      .order_by(OrderLine.line))
 
 
 def _summaries(session: Session, orders: list[Row]) -> dict:
@@ -527,10 +528,10 @@ def vehicle_views(session: Session, order: VehicleOrder, vehicles: list[OrderVeh
             for v in vehicles]
 
 
-_TRAIL = (select(AuditLog.at, AuditLog.actor, AuditLog.action, AuditLog.detail)
-          .where(AuditLog.dealer_id == bindparam("dealer_id"),
-                 AuditLog.target == bindparam("number"))
-          .order_by(AuditLog.at.desc(), AuditLog.id.desc()))
+_TRAIL = built_once(select(AuditLog.at, AuditLog.actor, AuditLog.action, AuditLog.detail)
+                    .where(AuditLog.dealer_id == bindparam("dealer_id"),
+                           AuditLog.target == bindparam("number"))
+                    .order_by(AuditLog.at.desc(), AuditLog.id.desc()))
 
 
 def audit_trail(session: Session, order: VehicleOrder) -> list[Row]:

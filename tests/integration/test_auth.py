@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import event
 
 from common.enums import Role
 from tests.conftest import PASSWORD, make_test_app
@@ -35,6 +36,19 @@ def test_logout_ends_session(client, make_dealer, make_user, login):
     login(make_user(Role.dealer_staff, dealer=make_dealer()))
     assert client.post("/logout").status_code == 302
     assert client.get("/").status_code == 302
+
+
+@pytest.mark.parametrize("role", [Role.dealer_manager, Role.region_manager])
+def test_a_page_reads_the_login_and_its_data_on_one_connection(
+        client, engine, make_region, make_dealer, make_user, login, role):
+    region = make_region()
+    dealer = make_dealer(region=region)
+    login(make_user(role, dealer=dealer if role == Role.dealer_manager else None,
+                    region=region if role == Role.region_manager else None))
+    checkouts = []
+    event.listen(engine, "checkout", lambda *_: checkouts.append(1))
+    assert client.get("/", headers={"Accept-Language": "en"}).status_code == 200
+    assert len(checkouts) == 1
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import delete, event, func, insert, select, update
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
 from common.enums import Role
@@ -38,7 +39,7 @@ from portal.models import (
 )
 from portal.models.base import DealerScoped
 from portal.services import dashboard
-from portal.tenancy import Scope, TenancyError, set_scope
+from portal.tenancy import Scope, TenancyError, built_once, set_scope
 
 NOW = dt.datetime(2024, 3, 1, 10, tzinfo=dt.UTC)
 VIN = "LSGJA52U8CH123456"  # sold by every dealer below, so joins on it could leak
@@ -146,6 +147,22 @@ def test_two_scopes_in_one_process_get_their_own_rows(dealers, scoped):
         for name in ("A", "B", "A", "C")
     ]
     assert results == [{f"S-{dealers[n].id}"} for n in ("A", "B", "A", "C")]
+
+
+def test_a_statement_built_once_keeps_one_filtered_form_per_scope(dealers, scoped):
+    statement, executed = built_once(select(Sale.deal_number)), []
+
+    def remember(state):  # runs after the tenancy layer's listener, registered first
+        executed.append(state.statement)
+
+    event.listen(OrmSession, "do_orm_execute", remember)
+    try:
+        rows = [scoped(Scope.dealers([dealers[name].id])).exec(statement).scalars().all()
+                for name in ("A", "B", "A")]
+    finally:
+        event.remove(OrmSession, "do_orm_execute", remember)
+    assert rows == [[f"S-{dealers[name].id}"] for name in ("A", "B", "A")]
+    assert executed[0] is executed[2] and executed[0] is not executed[1]
 
 
 @pytest.mark.parametrize(("ids", "count"), [((), 0), (("A",), 1), (("A", "B", "C"), 3)])
